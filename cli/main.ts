@@ -1,0 +1,71 @@
+/**
+ * The isthmus CLI. Each command is a module with `help` and `run(argv)`, loaded only when called.
+ * Errors end as one line on stderr: exit 2 for a bad command line, 1 for anything else.
+ */
+import { BaseError } from '../sdk/errors.js'
+import { UsageError } from './usage.js'
+
+type Command = { help: string; run(argv: string[]): Promise<void> }
+
+const commands: Record<string, { summary: string; load(): Promise<Command> }> = {
+  devnet: {
+    summary: 'start the local multi-chain devnet (npm start)',
+    load: () => import('./commands/devnet.js'),
+  },
+  deploy: { summary: 'deploy on chains given by RPC URL', load: () => import('./commands/deploy.js') },
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length))
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  return [
+    'usage: isthmus <command> [flags]',
+    '',
+    ...lines,
+    '',
+    'isthmus <command> --help for its flags',
+  ].join('\n')
+}
+
+/** A generated ABI module is missing: the contracts were never built in this checkout. */
+function isMissingBuild(error: unknown): boolean {
+  const e = error as { code?: string; message?: string }
+  return e?.code === 'ERR_MODULE_NOT_FOUND' && /[/\\]sdk[/\\]abi[/\\]/.test(e.message ?? '')
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === 'help') {
+    console.log(usage())
+    return name ? 0 : 2
+  }
+  const entry = commands[name]
+  if (!entry) {
+    console.error(`isthmus: unknown command "${name}"\n\n${usage()}`)
+    return 2
+  }
+  try {
+    const command = await entry.load()
+    if (rest.includes('--help')) {
+      console.log(command.help)
+      return 0
+    }
+    await command.run(rest)
+    return 0
+  } catch (error) {
+    if (isMissingBuild(error)) {
+      console.error('isthmus: the contracts are not built in this checkout: run `npm run build`')
+      return 1
+    }
+    if (error instanceof UsageError) {
+      console.error(`isthmus ${name}: ${error.shortMessage}`)
+      return 2
+    }
+    const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
+    console.error(`isthmus ${name}: ${message}`)
+    if (process.env.ISTHMUS_DEBUG) console.error(error)
+    return 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,42 @@
+import type { FinalityRule } from '../sdk/finality.js'
+
+/** One chain of the devnet before it runs. */
+export type ChainSpec = {
+  name: string
+  chainId: number
+  /** Interval-mining period; 0 mines a block per transaction (fastest for unit tests). */
+  blockTimeMs: number
+  /** Blocks on top of a block before it counts as final (DESIGN §7, scaled down). */
+  finalityConfirmations: number
+  /** What real chain this one stands for, for the people reading the ready lines. */
+  modelOf: string
+}
+
+/**
+ * DESIGN §10's default topology. Block times are scaled-down versions of the chains they model;
+ * finality depths keep the real ordering (l1 slowest to finalize, bank instant and permissioned).
+ */
+export const defaultTopology: readonly ChainSpec[] = [
+  { name: 'l1', chainId: 31_001, blockTimeMs: 2_000, finalityConfirmations: 6, modelOf: 'Ethereum-like L1' },
+  { name: 'hub', chainId: 31_002, blockTimeMs: 250, finalityConfirmations: 20, modelOf: 'Arbitrum-like hub' },
+  { name: 'base', chainId: 31_003, blockTimeMs: 500, finalityConfirmations: 10, modelOf: 'OP-stack L2' },
+  {
+    name: 'bank',
+    chainId: 31_004,
+    blockTimeMs: 1_000,
+    finalityConfirmations: 2,
+    modelOf: 'permissioned chain',
+  },
+]
+
+/** Anvil's default mnemonic: public, so every account it derives is a devnet-only key. */
+export const DEVNET_MNEMONIC = 'test test test test test test test test test test test junk'
+export const DEVNET_ACCOUNTS = 10
+
+export function finalityRule(spec: ChainSpec): FinalityRule {
+  return {
+    kind: 'depth',
+    confirmations: spec.finalityConfirmations,
+    expectedMs: spec.finalityConfirmations * spec.blockTimeMs,
+  }
+}
