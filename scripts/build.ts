@@ -42,7 +42,7 @@ async function inputsHash(): Promise<string> {
 }
 
 function forgeBuild(): void {
-  const forge = join(root, 'node_modules/.bin/forge')
+  const forge = join(root, 'bin/forge')
   const result = spawnSync(
     forge,
     ['build', '--offline', '--skip', 'test', '--skip', 'script', '--deny', 'warnings'],
