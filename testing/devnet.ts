@@ -113,7 +113,7 @@ export function revert(chain: TestChain, id: Hex): Promise<void> {
 }
 
 export type ReorgTransaction = {
-  /** Sent from an unlocked devnet account; `from` must be one of them. */
+  /** Sent from an unlocked devnet account; `from` must be one of them. Gas defaults to 1M (see below). */
   request: TransactionRequest & { from: Hex }
   /** Which of the new blocks gets it: 0 is the first block after the fork point, depth − 1 the head. */
   blockOffset: number
@@ -131,7 +131,7 @@ export async function reorg(
   depth: number,
   transactions: readonly ReorgTransaction[] = [],
 ): Promise<ReorgResult> {
-  const head = await chain.public.getBlockNumber()
+  const head = await chain.public.getBlockNumber({ cacheTime: 0 })
   if (BigInt(depth) > head) throw new Error(`cannot reorg ${depth} blocks of a chain at height ${head}`)
   const pairs = transactions.map(({ request, blockOffset }) => {
     if (blockOffset < 0 || blockOffset >= depth)
@@ -148,6 +148,8 @@ function jsonTransaction(request: ReorgTransaction['request']): Record<string, s
   if (request.to) json.to = request.to
   if (request.data) json.data = request.data
   if (request.value !== undefined) json.value = `0x${request.value.toString(16)}`
-  if (request.gas !== undefined) json.gas = `0x${request.gas.toString(16)}`
+  // anvil estimates gas against the state *before* the reorg, which can be cheaper than the state
+  // the transaction lands in (a warm slot that the reorg clears) and then runs out of gas.
+  json.gas = `0x${(request.gas ?? 1_000_000n).toString(16)}`
   return json
 }
