@@ -16,6 +16,14 @@ describe('isthmus deploy --config', () => {
     writeFileSync(path, JSON.stringify(config))
     return path
   }
+  const messaging = {
+    validators: [
+      '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+      '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+    ],
+    threshold: 2,
+  }
   const chainsOf = (d: TestDevnet) =>
     d.manifest.chains.map((c) => ({ name: c.name, rpcUrl: c.rpcUrl, chainId: c.chainId, blockTimeMs: 0 }))
 
@@ -25,7 +33,7 @@ describe('isthmus deploy --config', () => {
   after(() => devnet.stop())
 
   it('deploys on chains given by RPC URL and writes their manifest', async () => {
-    const config = writeConfig({ network: 'external', chains: chainsOf(devnet) })
+    const config = writeConfig({ network: 'external', chains: chainsOf(devnet), messaging })
     const out = join(dir, 'external.json')
     const exit = await runCli(['deploy', '--config', config, '--out', out], {
       env: { ISTHMUS_DEPLOYER_KEY: devnet.manifest.accounts[2]!.privateKey },
@@ -40,14 +48,22 @@ describe('isthmus deploy --config', () => {
       const chain = devnet.chain(entry.name)
       assert.equal(entry.chainId, chain.entry.chainId)
       assert.deepEqual(entry.finality, { kind: 'tag', tag: 'finalized', expectedMs: 900_000 })
-      const code = await chain.public.getCode({ address: entry.contracts.ChainProbe as `0x${string}` })
-      assert.ok(code && code.length > 2, `ChainProbe deployed on ${entry.name}`)
+      for (const name of [
+        'ChainProbe',
+        'Outbox',
+        'Inbox',
+        `CommitteeVerifier.${entry.name === 'l1' ? 'hub' : 'l1'}`,
+      ]) {
+        const code = await chain.public.getCode({ address: entry.contracts[name] as `0x${string}` })
+        assert.ok(code && code.length > 2, `${name} deployed on ${entry.name}`)
+      }
     }
   })
 
   it('takes the deployer from the config when no key is in the environment', async () => {
     const config = writeConfig({
       chains: chainsOf(devnet).slice(0, 1),
+      messaging,
       deployer: { mnemonic: 'test test test test test test test test test test test junk', index: 3 },
     })
     const exit = await runCli(['deploy', '--config', config, '--out', join(dir, 'm.json')], {
@@ -64,6 +80,7 @@ describe('isthmus deploy --config', () => {
     const [l1] = chainsOf(devnet)
     const config = writeConfig({
       chains: [{ ...l1, chainId: 1 }],
+      messaging,
       deployer: { mnemonic: 'test test test test test test test test test test test junk' },
     })
     const exit = await runCli(['deploy', '--config', config, '--out', join(dir, 'x.json')]).exited
@@ -72,6 +89,13 @@ describe('isthmus deploy --config', () => {
       exit.stderr,
       `isthmus deploy: chain l1: config says chain id 1, the node at ${l1!.rpcUrl} says 31001\n`,
     )
+  })
+
+  it('refuses a validator threshold that is not a majority', async () => {
+    const config = writeConfig({ chains: chainsOf(devnet), messaging: { ...messaging, threshold: 1 } })
+    const exit = await runCli(['deploy', '--config', config]).exited
+    assert.equal(exit.code, 1)
+    assert.match(exit.stderr, /threshold 1 must be a majority of the 3 validators\n$/)
   })
 
   it('names the problem in an invalid config', async () => {
@@ -84,6 +108,7 @@ describe('isthmus deploy --config', () => {
   it('says which node did not answer', async () => {
     const config = writeConfig({
       chains: [{ name: 'gone', rpcUrl: 'http://127.0.0.1:1' }],
+      messaging,
       deployer: { mnemonic: 'test test test test test test test test test test test junk' },
     })
     const exit = await runCli(['deploy', '--config', config, '--out', join(dir, 'y.json')]).exited

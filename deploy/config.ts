@@ -23,6 +23,15 @@ export const deployConfigSchema = z.object({
       }),
     )
     .min(1),
+  /** The validator committee the verifiers start with, and who may pause (default: the deployer). */
+  messaging: z.object({
+    validators: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1),
+    threshold: z.number().int().positive(),
+    guardian: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
+  }),
   /** Either here or in ISTHMUS_DEPLOYER_KEY; a key in a file is for local networks only. */
   deployer: z
     .union([
@@ -49,6 +58,12 @@ export async function readDeployConfig(path: string): Promise<DeployConfig> {
   if (!parsed.success) {
     throw new DeployConfigError(
       `deploy config ${path} is invalid: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    )
+  }
+  const { validators, threshold } = parsed.data.messaging
+  if (threshold * 2 <= validators.length || threshold > validators.length) {
+    throw new DeployConfigError(
+      `deploy config ${path}: threshold ${threshold} must be a majority of the ${validators.length} validators`,
     )
   }
   const names = parsed.data.chains.map((c) => c.name)

@@ -1,57 +1,187 @@
-import { type Abi, type Address, getContractAddress, type Hex, isAddressEqual } from 'viem'
+import {
+  type Address,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  isAddressEqual,
+} from 'viem'
+import { benchReceiverAbi, benchReceiverBytecode } from '../sdk/abi/BenchReceiver.js'
 import { chainProbeAbi, chainProbeBytecode } from '../sdk/abi/ChainProbe.js'
+import { committeeVerifierAbi, committeeVerifierBytecode } from '../sdk/abi/CommitteeVerifier.js'
+import { devnetReceiverAbi, devnetReceiverBytecode } from '../sdk/abi/DevnetReceiver.js'
+import { inboxAbi, inboxBytecode } from '../sdk/abi/Inbox.js'
+import { outboxAbi, outboxBytecode } from '../sdk/abi/Outbox.js'
 import type { ChainClients } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
+import type { ChainEntry } from '../sdk/manifest.js'
 
-/** One contract to deploy on every chain; later plans may read the addresses of earlier ones. */
-type ContractPlan = {
-  name: string
-  abi: Abi
-  bytecode: Hex
-  args?: (deployed: Readonly<Record<string, Address>>) => readonly unknown[]
+/** The messaging trust setup every Inbox starts with: who validates, how many must agree, who may pause. */
+export type MessagingSetup = {
+  validators: readonly Address[]
+  threshold: number
+  guardian: Address
 }
 
-/** What every chain gets, in order. Features extend this list as they land. */
-const plans: readonly ContractPlan[] = [
-  { name: 'ChainProbe', abi: chainProbeAbi, bytecode: chainProbeBytecode },
-]
+export type DeployTarget = { entry: ChainEntry; clients: ChainClients }
+
+/** The address a contract gets on a chain, by chain and contract name (known before anything is mined). */
+type AddressBook = (chain: string, contract: string) => Address
+
+/**
+ * One transaction of a chain's deployment: a contract creation (`target` undefined, `name` is the
+ * contract's) or a call to `target`. `data` is built once every address is known.
+ */
+type Step = { name: string; target?: string; data: (book: AddressBook) => Hex }
 
 export class DeployError extends BaseError {
   override name = 'DeployError'
 }
 
+/** Name of the verifier, on a destination chain, for messages from `source`. */
+export const verifierName = (source: string) => `CommitteeVerifier.${source}`
+
+/** Receivers the devnet allowlists on every lane: the demo/test sink and the benchmark receiver. */
+const SINKS = ['DevnetReceiver', 'BenchReceiver'] as const
+
+const deploy = (name: string, data: Step['data']): Step => ({ name, data })
+const call = (target: string, what: string, data: Step['data']): Step => ({
+  name: `${target}.${what}`,
+  target,
+  data,
+})
+
 /**
- * Deploys every plan on one chain. Transactions go out back to back with explicit nonces and are
- * awaited together, so a chain with 2 s blocks costs one block, not one block per contract; the
- * addresses are known from the nonces before any of them is mined.
+ * What one chain gets: the messaging core, a verifier per other chain wired into its Inbox, the
+ * sink receivers and the smoke contract. Steps only describe transactions; addresses come later.
  */
-export async function deployChain(
-  chainName: string,
-  clients: ChainClients,
-): Promise<Record<string, Address>> {
-  const { public: client, wallet } = clients
-  let nonce = await client.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' })
-  const deployed: Record<string, Address> = {}
-  const sent: { name: string; hash: Hex }[] = []
-  for (const plan of plans) {
-    const args = plan.args?.(deployed) ?? []
-    deployed[plan.name] = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce) })
-    const hash = await wallet.deployContract({ abi: plan.abi, bytecode: plan.bytecode, args, nonce: nonce++ })
-    sent.push({ name: plan.name, hash })
+function planChain(
+  entry: ChainEntry,
+  others: readonly ChainEntry[],
+  setup: MessagingSetup,
+  owner: Address,
+): Step[] {
+  const me = entry.name
+  const validators = [...setup.validators].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+  const steps: Step[] = [
+    deploy('ChainProbe', () => encodeDeployData({ abi: chainProbeAbi, bytecode: chainProbeBytecode })),
+    deploy('Outbox', () =>
+      encodeDeployData({ abi: outboxAbi, bytecode: outboxBytecode, args: [owner, setup.guardian] }),
+    ),
+    deploy('Inbox', () =>
+      encodeDeployData({ abi: inboxAbi, bytecode: inboxBytecode, args: [owner, setup.guardian] }),
+    ),
+    deploy('DevnetReceiver', (book) =>
+      encodeDeployData({
+        abi: devnetReceiverAbi,
+        bytecode: devnetReceiverBytecode,
+        args: [book(me, 'Inbox')],
+      }),
+    ),
+    deploy('BenchReceiver', () =>
+      encodeDeployData({ abi: benchReceiverAbi, bytecode: benchReceiverBytecode }),
+    ),
+  ]
+  for (const source of others) {
+    const from = BigInt(source.chainId)
+    const verifier = verifierName(source.name)
+    steps.push(
+      deploy(verifier, (book) =>
+        encodeDeployData({
+          abi: committeeVerifierAbi,
+          bytecode: committeeVerifierBytecode,
+          args: [owner, from, book(source.name, 'Outbox'), book(me, 'Inbox')],
+        }),
+      ),
+      call(verifier, 'setValidators', () =>
+        encodeFunctionData({
+          abi: committeeVerifierAbi,
+          functionName: 'setValidators',
+          args: [validators, setup.threshold],
+        }),
+      ),
+      call('Inbox', `setLane(${source.name})`, (book) =>
+        encodeFunctionData({ abi: inboxAbi, functionName: 'setLane', args: [from, book(me, verifier)] }),
+      ),
+      call('Outbox', `setLane(${source.name})`, () =>
+        encodeFunctionData({ abi: outboxAbi, functionName: 'setLane', args: [from, true] }),
+      ),
+      ...SINKS.map((sink) =>
+        call('Inbox', `setReceiver(${source.name}, ${sink})`, (book) =>
+          encodeFunctionData({
+            abi: inboxAbi,
+            functionName: 'setReceiver',
+            args: [from, book(me, sink), true],
+          }),
+        ),
+      ),
+    )
   }
-  const receipts = await Promise.all(sent.map(({ hash }) => client.waitForTransactionReceipt({ hash })))
+  return steps
+}
+
+/** Calls are sent before their targets are mined, so they cannot be estimated; this bound is ample. */
+const CALL_GAS = 500_000n
+
+/**
+ * Deploys and wires Isthmus on every chain. Addresses follow from each deployer nonce, so every
+ * chain's transactions go out back to back and are awaited once: one block per chain, not one per
+ * contract, and no chain waits for another.
+ */
+export async function deployAll(targets: readonly DeployTarget[], setup: MessagingSetup): Promise<void> {
+  const plans = await Promise.all(
+    targets.map(async ({ entry, clients }) => {
+      const owner = clients.wallet.account.address
+      const others = targets.map((t) => t.entry).filter((e) => e.name !== entry.name)
+      const steps = planChain(entry, others, setup, owner)
+      const firstNonce = await clients.public.getTransactionCount({ address: owner, blockTag: 'pending' })
+      const addresses: Record<string, Address> = {}
+      steps.forEach((step, i) => {
+        if (!step.target)
+          addresses[step.name] = getContractAddress({ from: owner, nonce: BigInt(firstNonce + i) })
+      })
+      return { entry, clients, steps, firstNonce, addresses }
+    }),
+  )
+  const book: AddressBook = (chain, contract) => {
+    const address = plans.find((p) => p.entry.name === chain)?.addresses[contract]
+    if (!address) throw new DeployError(`no ${contract} planned on ${chain}`)
+    return address
+  }
+  await Promise.all(plans.map((plan) => sendPlan(plan, book)))
+}
+
+type ChainPlan = {
+  entry: ChainEntry
+  clients: ChainClients
+  steps: Step[]
+  firstNonce: number
+  addresses: Record<string, Address>
+}
+
+async function sendPlan({ entry, clients, steps, firstNonce, addresses }: ChainPlan, book: AddressBook) {
+  const { public: client, wallet } = clients
+  const startBlock = await client.getBlockNumber({ cacheTime: 0 })
+  const hashes: Hex[] = []
+  for (const [i, step] of steps.entries()) {
+    const data = step.data(book)
+    const nonce = firstNonce + i
+    const to = step.target ? book(entry.name, step.target) : undefined
+    const gas = step.target ? CALL_GAS : await client.estimateGas({ account: wallet.account, data })
+    hashes.push(await wallet.sendTransaction({ to, data, nonce, gas: (gas * 6n) / 5n }))
+  }
+  const receipts = await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash })))
   receipts.forEach((receipt, i) => {
-    const name = sent[i]!.name
-    const expected = deployed[name]!
-    if (
-      receipt.status !== 'success' ||
-      !receipt.contractAddress ||
-      !isAddressEqual(receipt.contractAddress, expected)
-    ) {
-      throw new DeployError(`deploying ${name} on ${chainName} failed`, {
-        details: `transaction ${receipt.transactionHash}: status ${receipt.status}, address ${receipt.contractAddress} (expected ${expected})`,
+    const step = steps[i]!
+    const wrongAddress =
+      !step.target &&
+      (!receipt.contractAddress || !isAddressEqual(receipt.contractAddress, addresses[step.name]!))
+    if (receipt.status !== 'success' || wrongAddress) {
+      throw new DeployError(`deploying on ${entry.name} failed at ${step.name}`, {
+        details: `transaction ${receipt.transactionHash}: status ${receipt.status}, address ${receipt.contractAddress}`,
       })
     }
   })
-  return deployed
+  entry.contracts = addresses
+  entry.deployBlock = Number(startBlock)
 }

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
-import { toHex } from 'viem'
+import { type Address, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { deployChain } from '../deploy/deploy.js'
+import { deployAll } from '../deploy/deploy.js'
 import { createChainClients } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
 import { type ChainEntry, type Manifest, writeManifest } from '../sdk/manifest.js'
@@ -11,6 +11,7 @@ import {
   type ChainSpec,
   DEVNET_ACCOUNTS,
   DEVNET_MNEMONIC,
+  DEVNET_ROLES,
   defaultTopology,
   finalityRule,
 } from './topology.js'
@@ -82,18 +83,20 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     }
     return { spec, entry, anvil }
   })
-  const accounts = deriveAccounts(mnemonic, accountCount)
+  const accounts = deriveAccounts(mnemonic, range(accountCount))
+  const validators = deriveAccounts(mnemonic, DEVNET_ROLES.validators)
 
   try {
     if (options.deploy ?? true) {
-      const deployer = mnemonicToAccount(mnemonic)
-      await Promise.all(
-        chains.map(async (chain) => {
-          chain.entry.contracts = await deployChain(
-            chain.spec.name,
-            createChainClients(chain.entry, deployer),
-          )
-        }),
+      const deployer = mnemonicToAccount(mnemonic, { addressIndex: DEVNET_ROLES.deployer })
+      const guardian = mnemonicToAccount(mnemonic, { addressIndex: DEVNET_ROLES.guardian }).address
+      await deployAll(
+        chains.map((c) => ({ entry: c.entry, clients: createChainClients(c.entry, deployer) })),
+        {
+          validators: validators.map((v) => v.address as Address),
+          threshold: DEVNET_ROLES.threshold,
+          guardian,
+        },
       )
     }
     const manifest: Manifest = {
@@ -102,6 +105,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       createdAt: new Date().toISOString(),
       chains: chains.map((c) => c.entry),
       accounts,
+      messaging: { threshold: DEVNET_ROLES.threshold, validators },
       services: {},
     }
     if (options.manifestPath) await writeManifest(options.manifestPath, manifest)
@@ -130,9 +134,11 @@ async function assertPortsFree(specs: readonly ChainSpec[], firstPort: number): 
   }
 }
 
-/** The funded accounts anvil creates from the mnemonic, with keys: devnet only, never real funds. */
-function deriveAccounts(mnemonic: string, count: number): Manifest['accounts'] {
-  return Array.from({ length: count }, (_, addressIndex) => {
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+/** Accounts of the mnemonic at `indexes`, with keys: devnet only, never real funds. */
+function deriveAccounts(mnemonic: string, indexes: readonly number[]): Manifest['accounts'] {
+  return indexes.map((addressIndex) => {
     const account = mnemonicToAccount(mnemonic, { addressIndex })
     const key = account.getHdKey().privateKey
     return { address: account.address, ...(key ? { privateKey: toHex(key) } : {}) }

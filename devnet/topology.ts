@@ -33,6 +33,17 @@ export const defaultTopology: readonly ChainSpec[] = [
 export const DEVNET_MNEMONIC = 'test test test test test test test test test test test junk'
 export const DEVNET_ACCOUNTS = 10
 
+/** Who is who among the devnet accounts (mnemonic indexes). Validators only sign, so they need no funds. */
+export const DEVNET_ROLES = {
+  deployer: 0,
+  relayer: 1,
+  guardian: 2,
+  /** Indexes 3–9 are free for users, tests and scenarios. */
+  firstUser: 3,
+  validators: [10, 11, 12, 13, 14],
+  threshold: 3,
+} as const
+
 export function finalityRule(spec: ChainSpec): FinalityRule {
   return {
     kind: 'depth',

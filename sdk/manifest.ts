@@ -16,6 +16,8 @@ export const chainEntrySchema = z.object({
   finality: finalityRuleSchema,
   /** Deployed contract addresses by contract name. */
   contracts: z.record(z.string(), address),
+  /** The block the deployment started at: indexers never need to look further back. */
+  deployBlock: z.number().int().nonnegative().optional(),
 })
 
 export const accountSchema = z.object({
@@ -34,6 +36,13 @@ export const manifestSchema = z.object({
   createdAt: z.iso.datetime(),
   chains: z.array(chainEntrySchema).min(1),
   accounts: z.array(accountSchema),
+  /** The validator committee every verifier was set up with (epoch 1). */
+  messaging: z
+    .object({
+      threshold: z.number().int().positive(),
+      validators: z.array(accountSchema),
+    })
+    .optional(),
   /** URLs of running services by name, filled in as they start. */
   services: z.record(z.string(), z.url()),
 })

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
-import { createPublicClient, http } from 'viem'
+import { type Address, createPublicClient, http } from 'viem'
 import { deployerAccount, readDeployConfig } from '../../deploy/config.js'
-import { deployChain } from '../../deploy/deploy.js'
+import { deployAll } from '../../deploy/deploy.js'
 import { createChainClients } from '../../sdk/client.js'
 import { BaseError } from '../../sdk/errors.js'
 import { type ChainEntry, type Manifest, writeManifest } from '../../sdk/manifest.js'
@@ -9,7 +9,8 @@ import { parseFlags, UsageError } from '../usage.js'
 
 export const help = `isthmus deploy: deploy Isthmus on chains given by RPC URL and write their manifest
 
-  --config <path>   JSON: { network, chains: [{ name, rpcUrl, wsUrl?, chainId?, blockTimeMs?, finality? }], deployer? }
+  --config <path>   JSON: { network, chains: [{ name, rpcUrl, wsUrl?, chainId?, blockTimeMs?, finality? }],
+                    messaging: { validators, threshold, guardian? }, deployer? }
   --out <path>      manifest to write (default .isthmus/<network>.json)
 
 The deployer key comes from ISTHMUS_DEPLOYER_KEY, else from the config's "deployer".`
@@ -23,17 +24,23 @@ export async function run(argv: string[]): Promise<void> {
 
   const chains = await Promise.all(
     config.chains.map(async (chain): Promise<ChainEntry> => {
-      const entry: ChainEntry = { ...chain, chainId: chain.chainId ?? 0, contracts: {} }
       const nodeChainId = await fetchChainId(chain.name, chain.rpcUrl)
       if (chain.chainId !== undefined && chain.chainId !== nodeChainId) {
         throw new BaseError(
           `chain ${chain.name}: config says chain id ${chain.chainId}, the node at ${chain.rpcUrl} says ${nodeChainId}`,
         )
       }
-      entry.chainId = nodeChainId
-      entry.contracts = await deployChain(chain.name, createChainClients(entry, account))
-      return entry
+      return { ...chain, chainId: nodeChainId, contracts: {} }
     }),
+  )
+  const { validators, threshold, guardian } = config.messaging
+  await deployAll(
+    chains.map((entry) => ({ entry, clients: createChainClients(entry, account) })),
+    {
+      validators: validators as Address[],
+      threshold,
+      guardian: (guardian as Address | undefined) ?? account.address,
+    },
   )
   const manifest: Manifest = {
     version: 1,
@@ -41,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
     createdAt: new Date().toISOString(),
     chains,
     accounts: [{ address: account.address }],
+    messaging: { threshold, validators: validators.map((address) => ({ address })) },
     services: {},
   }
   await writeManifest(outPath, manifest)
