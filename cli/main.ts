@@ -13,6 +13,11 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     load: () => import('./commands/devnet.js'),
   },
   deploy: { summary: 'deploy on chains given by RPC URL', load: () => import('./commands/deploy.js') },
+  validator: {
+    summary: 'run a validator (signs final batches)',
+    load: () => import('./commands/validator.js'),
+  },
+  relayer: { summary: 'run the relayer (delivers messages)', load: () => import('./commands/relayer.js') },
 }
 
 function usage(): string {

@@ -1,0 +1,362 @@
+import {
+  type Account,
+  type Chain,
+  createPublicClient,
+  decodeEventLog,
+  encodeFunctionData,
+  type Hex,
+  http,
+  keccak256,
+  type LocalAccount,
+  type PublicClient,
+  type TransactionReceipt,
+  type Transport,
+} from 'viem'
+import { inboxAbi } from '../../sdk/abi/Inbox.js'
+import { pollingIntervalMs, viemChain } from '../../sdk/client.js'
+import type { ChainEntry, Manifest } from '../../sdk/manifest.js'
+import { batchProof, batchRoot } from '../../sdk/messaging/batch.js'
+import { batchDigest } from '../../sdk/messaging/digest.js'
+import { encodeCommitteeProof } from '../../sdk/messaging/proof.js'
+import type { Logger } from '../core/logger.js'
+import { backoffMs, sleep } from '../core/sleep.js'
+import type { Store } from '../core/store.js'
+import { collectQuorum } from './quorum.js'
+import { explainFailure } from './reasons.js'
+import type { BatchRow } from './schema.js'
+
+type Pending = { id: Hex; source_chain: number; nonce: number; encoded: Hex; attempts: number | null }
+type Batch = { source: ChainEntry; from: number; messages: Pending[] }
+
+const EXECUTION_STATE = ['untouched', 'success', 'failure'] as const
+
+/**
+ * Delivers everything bound for one chain, one transaction at a time (the relayer account's nonce
+ * on that chain is ours alone). Each batch is journaled — signed transaction bytes included —
+ * before it is broadcast, so after a crash at any point `recover` finishes it: the same bytes are
+ * re-sent, or the receipt is read, and the Inbox's exactly-once state settles the rest.
+ */
+export class DestinationWorker {
+  private readonly client: PublicClient<Transport, Chain>
+  private readonly inbox: Hex
+  private idle: AbortController | undefined
+
+  constructor(
+    private readonly db: Store,
+    private readonly dest: ChainEntry,
+    private readonly manifest: Manifest,
+    private readonly account: LocalAccount,
+    private readonly validatorUrls: readonly string[],
+    private readonly logger: Logger,
+    private readonly maxBatch: number,
+  ) {
+    this.client = createPublicClient({
+      chain: viemChain(dest),
+      transport: http(dest.rpcUrl),
+      cacheTime: 0,
+      pollingInterval: Math.min(50, pollingIntervalMs(dest)),
+    })
+    this.inbox = dest.contracts.Inbox as Hex
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0
+    while (!signal.aborted) {
+      try {
+        await this.recover()
+        const worked = await this.step()
+        failures = 0
+        if (!worked) await this.idleWait(signal)
+      } catch (error) {
+        this.logger.warn(
+          { dest: this.dest.name, err: (error as Error).message },
+          'relay step failed, backing off',
+        )
+        await sleep(backoffMs(failures++), signal)
+      }
+    }
+  }
+
+  /** New messages are final: stop idling now rather than at the next poll. */
+  wake(): void {
+    this.idle?.abort()
+  }
+
+  private async idleWait(signal: AbortSignal): Promise<void> {
+    this.idle = new AbortController()
+    await sleep(500, AbortSignal.any([signal, this.idle.signal]))
+    this.idle = undefined
+  }
+
+  /** Settles every batch a previous run (or crash) left open. */
+  async recover(): Promise<void> {
+    const open = this.db
+      .prepare("SELECT * FROM batches WHERE dest_chain = ? AND status IN ('signed', 'sent') ORDER BY id")
+      .all(this.dest.chainId) as BatchRow[]
+    for (const batch of open) await this.settle(batch)
+  }
+
+  /** Relays the next batch, if any. Returns whether there was one. */
+  async step(): Promise<boolean> {
+    const batch = this.nextBatch()
+    if (!batch) return false
+    const { source, from, messages } = batch
+    const to = from + messages.length - 1
+    const ids = messages.map((m) => m.id)
+    const root = batchRoot(ids)
+    const verifier = this.dest.contracts[`CommitteeVerifier.${source.name}`] as Hex
+    let prepared: { data: Hex; quorum: Awaited<ReturnType<typeof collectQuorum>> }
+    try {
+      const quorum = await collectQuorum({
+        validatorUrls: this.validatorUrls,
+        query: { source: source.chainId, dest: this.dest.chainId, from, to },
+        root,
+        digestFor: (epoch) =>
+          batchDigest({
+            sourceChainId: BigInt(source.chainId),
+            sourceOutbox: source.contracts.Outbox as Hex,
+            destChainId: BigInt(this.dest.chainId),
+            destInbox: this.inbox,
+            epoch,
+            root,
+            leafCount: ids.length,
+          }),
+        destClient: this.client,
+        verifier,
+      })
+      const proofs = ids.map((_, i) =>
+        encodeCommitteeProof({
+          epoch: quorum.epoch,
+          leafCount: ids.length,
+          root,
+          siblings: batchProof(ids, i),
+          signatures: i === 0 ? quorum.signatures : [],
+        }),
+      )
+      const data =
+        ids.length === 1
+          ? encodeFunctionData({
+              abi: inboxAbi,
+              functionName: 'execute',
+              args: [messages[0]!.encoded, proofs[0]!],
+            })
+          : encodeFunctionData({
+              abi: inboxAbi,
+              functionName: 'executeBatch',
+              args: [messages.map((m) => m.encoded), proofs],
+            })
+      prepared = { data, quorum }
+    } catch (error) {
+      this.postpone(messages, (error as Error).message)
+      throw error
+    }
+    await this.submit(batch, to, root, prepared.data, prepared.quorum)
+    return true
+  }
+
+  private async submit(
+    batch: Batch,
+    to: number,
+    root: Hex,
+    data: Hex,
+    quorum: { epoch: number; signers: Hex[]; signatures: Hex[] },
+  ) {
+    const { source, from, messages } = batch
+    const account = this.account as Account & LocalAccount
+    let raw: Hex
+    let nonce: number
+    try {
+      const [gas, fees, pendingNonce] = await Promise.all([
+        this.client.estimateGas({ account, to: this.inbox, data }),
+        this.client.estimateFeesPerGas(),
+        this.client.getTransactionCount({ address: account.address, blockTag: 'pending' }),
+      ])
+      nonce = pendingNonce
+      raw = await account.signTransaction({
+        chainId: this.dest.chainId,
+        type: 'eip1559',
+        to: this.inbox,
+        data,
+        nonce,
+        gas: (gas * 13n) / 10n,
+        maxFeePerGas: fees.maxFeePerGas * 2n,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      })
+    } catch (error) {
+      this.postpone(messages, `could not prepare the delivery: ${(error as Error).message.split('\n')[0]}`)
+      throw error
+    }
+    const now = Date.now()
+    const hash = keccak256(raw)
+    const batchId = this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO batches (source_chain, dest_chain, first_nonce, last_nonce, epoch, root, signers, signatures,
+             raw_tx, tx_hash, tx_nonce, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?)`,
+        )
+        .run(
+          source.chainId,
+          this.dest.chainId,
+          from,
+          to,
+          quorum.epoch,
+          root,
+          JSON.stringify(quorum.signers),
+          JSON.stringify(quorum.signatures),
+          raw,
+          hash,
+          nonce,
+          now,
+          now,
+        )
+      const upsert = this.db.prepare(
+        `INSERT INTO deliveries (id, status, batch_id, attempts, updated_at) VALUES (?, 'submitted', ?, 1, ?)
+         ON CONFLICT (id) DO UPDATE SET status = 'submitted', batch_id = excluded.batch_id,
+           attempts = attempts + 1, updated_at = excluded.updated_at`,
+      )
+      for (const m of messages) upsert.run(m.id, lastInsertRowid, now)
+      return Number(lastInsertRowid)
+    })()
+    await this.broadcast(batchId, raw)
+    await this.settle(this.db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as BatchRow)
+  }
+
+  private async broadcast(batchId: number, raw: Hex): Promise<void> {
+    await this.client.sendRawTransaction({ serializedTransaction: raw })
+    const now = Date.now()
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE batches SET status = 'sent', updated_at = ? WHERE id = ?").run(now, batchId)
+      this.db
+        .prepare('UPDATE deliveries SET sent_at = COALESCE(sent_at, ?) WHERE batch_id = ?')
+        .run(now, batchId)
+    })()
+  }
+
+  /** Brings a journaled batch to an end state from whatever the chain says about it now. */
+  private async settle(batch: BatchRow): Promise<void> {
+    let receipt = await this.client.getTransactionReceipt({ hash: batch.tx_hash }).catch(() => undefined)
+    if (!receipt) {
+      const known = await this.client.getTransaction({ hash: batch.tx_hash }).catch(() => undefined)
+      if (!known) {
+        const accountNonce = await this.client.getTransactionCount({
+          address: this.account.address,
+          blockTag: 'pending',
+        })
+        if (accountNonce > batch.tx_nonce)
+          return this.drop(batch, 'its nonce was used by another transaction')
+        await this.broadcast(batch.id, batch.raw_tx) // journaled but never sent (or dropped): the same bytes again
+      }
+      receipt = await this.client.waitForTransactionReceipt({ hash: batch.tx_hash, timeout: 120_000 })
+    }
+    this.record(batch, receipt)
+  }
+
+  private record(batch: BatchRow, receipt: TransactionReceipt): void {
+    const now = Date.now()
+    if (receipt.status !== 'success') {
+      this.logger.warn({ batch: batch.id, tx: receipt.transactionHash }, 'delivery transaction reverted')
+      this.db.transaction(() => {
+        this.db
+          .prepare("UPDATE batches SET status = 'reverted', gas_used = ?, updated_at = ? WHERE id = ?")
+          .run(Number(receipt.gasUsed), now, batch.id)
+        this.retryLater(batch.id, 'the delivery transaction reverted', now)
+      })()
+      return
+    }
+    const outcomes = new Map<Hex, { status: 'success' | 'failure'; reason: string | null }>()
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== this.inbox.toLowerCase()) continue
+      const event = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics, strict: false })
+      if (event.eventName === 'ExecutionStateChanged' && event.args.messageId) {
+        const failed = EXECUTION_STATE[event.args.state ?? 0] === 'failure'
+        outcomes.set(event.args.messageId, {
+          status: failed ? 'failure' : 'success',
+          reason: failed ? explainFailure(event.args.returnData ?? '0x') : null,
+        })
+      }
+      if (event.eventName === 'ExecutionSkipped' && event.args.messageId) {
+        const failed = EXECUTION_STATE[event.args.state ?? 0] === 'failure'
+        outcomes.set(event.args.messageId, {
+          status: failed ? 'failure' : 'success',
+          reason: failed ? 'executed earlier by someone else, and failed: see its first execution' : null,
+        })
+      }
+    }
+    this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE batches SET status = 'mined', gas_used = ?, updated_at = ? WHERE id = ?")
+        .run(Number(receipt.gasUsed), now, batch.id)
+      const update = this.db.prepare(
+        'UPDATE deliveries SET status = ?, reason = ?, done_at = ?, dest_tx = ?, dest_block = ?, updated_at = ? WHERE id = ?',
+      )
+      for (const [id, outcome] of outcomes) {
+        update.run(
+          outcome.status,
+          outcome.reason,
+          now,
+          receipt.transactionHash,
+          Number(receipt.blockNumber),
+          now,
+          id,
+        )
+      }
+    })()
+    this.logger.info(
+      { dest: this.dest.name, batch: batch.id, messages: outcomes.size, gas: receipt.gasUsed },
+      'batch delivered',
+    )
+  }
+
+  private drop(batch: BatchRow, why: string): void {
+    const now = Date.now()
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE batches SET status = 'dropped', updated_at = ? WHERE id = ?").run(now, batch.id)
+      this.retryLater(batch.id, `batch transaction dropped: ${why}`, now, 0)
+    })()
+  }
+
+  private retryLater(batchId: number, reason: string, now: number, delay = 1_000): void {
+    this.db
+      .prepare(
+        "UPDATE deliveries SET status = 'retrying', reason = ?, next_attempt_at = ?, updated_at = ? WHERE batch_id = ? AND status = 'submitted'",
+      )
+      .run(reason, now + delay, now, batchId)
+  }
+
+  /** Marks messages to be tried again later, with exponential backoff per message. */
+  private postpone(messages: readonly Pending[], reason: string): void {
+    const now = Date.now()
+    const upsert = this.db.prepare(
+      `INSERT INTO deliveries (id, status, attempts, next_attempt_at, reason, updated_at) VALUES (?, 'retrying', 1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = 'retrying', attempts = attempts + 1,
+         next_attempt_at = excluded.next_attempt_at, reason = excluded.reason, updated_at = excluded.updated_at`,
+    )
+    this.db.transaction(() => {
+      for (const m of messages) upsert.run(m.id, now + backoffMs(m.attempts ?? 0, 25, 5_000), reason, now)
+    })()
+  }
+
+  /** The oldest waiting messages of one lane, consecutive nonces only (a batch is a nonce range). */
+  private nextBatch(): Batch | undefined {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.source_chain, m.nonce, m.encoded, d.attempts FROM messages m
+         LEFT JOIN deliveries d ON d.id = m.id
+         WHERE m.dest_chain = ? AND (d.id IS NULL OR (d.status = 'retrying' AND d.next_attempt_at <= ?))
+         ORDER BY m.final_at, m.source_chain, m.nonce LIMIT 512`,
+      )
+      .all(this.dest.chainId, Date.now()) as Pending[]
+    const first = rows[0]
+    if (!first) return undefined
+    const lane = rows.filter((r) => r.source_chain === first.source_chain).sort((a, b) => a.nonce - b.nonce)
+    const start = lane.findIndex((r) => r.id === first.id)
+    const messages: Pending[] = []
+    for (const row of lane.slice(start)) {
+      if (messages.length === this.maxBatch || row.nonce !== first.nonce + messages.length) break
+      messages.push(row)
+    }
+    const source = this.manifest.chains.find((c) => c.chainId === first.source_chain)!
+    return { source, from: first.nonce, messages }
+  }
+}
