@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { type Address, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { deployAll } from '../deploy/deploy.js'
@@ -7,6 +8,7 @@ import { BaseError } from '../sdk/errors.js'
 import { type ChainEntry, type Manifest, writeManifest } from '../sdk/manifest.js'
 import { type AnvilProcess, startAnvil } from './anvil.js'
 import { isPortFree } from './ports.js'
+import { type ServiceProcess, startMessagingServices } from './services.js'
 import {
   type ChainSpec,
   DEVNET_ACCOUNTS,
@@ -26,6 +28,8 @@ export type DevnetOptions = {
   deploy?: boolean
   /** Where to write the manifest; removed again on stop so nobody reads a dead devnet. */
   manifestPath?: string
+  /** Start the validators and the relayer as processes (needs `deploy` and `manifestPath`). */
+  services?: boolean
 }
 
 export type RunningChain = { spec: ChainSpec; entry: ChainEntry; anvil: AnvilProcess }
@@ -33,6 +37,7 @@ export type RunningChain = { spec: ChainSpec; entry: ChainEntry; anvil: AnvilPro
 export type Devnet = {
   chains: RunningChain[]
   manifest: Manifest
+  services: ServiceProcess[]
   stop(): Promise<void>
 }
 
@@ -108,12 +113,25 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       messaging: { threshold: DEVNET_ROLES.threshold, validators },
       services: {},
     }
-    if (options.manifestPath) await writeManifest(options.manifestPath, manifest)
     const manifestPath = options.manifestPath
+    if (manifestPath) await writeManifest(manifestPath, manifest)
+    let services: ServiceProcess[] = []
+    if (options.services) {
+      if (!manifestPath) throw new DevnetError('services need a manifest path')
+      // Fresh chains: state left by services of an earlier devnet would describe blocks that no longer exist.
+      const dataDir = join(dirname(manifestPath), 'data', 'devnet')
+      await rm(dataDir, { recursive: true, force: true })
+      services = await startMessagingServices(manifest, manifestPath, dataDir, async (service) => {
+        manifest.services[service.name] = service.url
+        await writeManifest(manifestPath, manifest)
+      })
+    }
     return {
       chains,
       manifest,
+      services,
       async stop() {
+        await Promise.all(services.map((s) => s.stop()))
         await stopAll()
         if (manifestPath) await rm(manifestPath, { force: true })
       },

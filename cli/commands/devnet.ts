@@ -8,7 +8,8 @@ export const help = `isthmus devnet: start the local multi-chain devnet, deploy,
   --chains <n | a,b>     how many chains of the default topology, or which ones (default: all 4: ${defaultTopology.map((c) => c.name).join(', ')})
   --port <n>             first JSON-RPC port; chain i listens on n+i (default ${DEFAULT_FIRST_PORT})
   --block-time <ms>      block time of every chain, or per chain: l1=2000,hub=250 (0 = a block per transaction)
-  --manifest <path>      where to write the manifest (default .isthmus/devnet.json)`
+  --manifest <path>      where to write the manifest (default .isthmus/devnet.json)
+  --no-services          chains and contracts only: no validators, no relayer`
 
 export const DEFAULT_MANIFEST = '.isthmus/devnet.json'
 
@@ -58,14 +59,16 @@ export async function run(argv: string[]): Promise<void> {
     port: { type: 'string' },
     'block-time': { type: 'string' },
     manifest: { type: 'string' },
+    'no-services': { type: 'boolean' },
   })
   const chains = applyBlockTimes(selectChains(flags.chains), flags['block-time'])
   const firstPort = flags.port === undefined ? DEFAULT_FIRST_PORT : parsePositiveInt('--port', flags.port)
   const manifestPath = resolve(flags.manifest ?? DEFAULT_MANIFEST)
 
   const started = performance.now()
-  const devnet = await startDevnet({ chains, firstPort, manifestPath })
+  const devnet = await startDevnet({ chains, firstPort, manifestPath, services: !flags['no-services'] })
   printChains(devnet)
+  printServices(devnet)
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   console.log(
     `ready in ${seconds} s: ${chains.length} chains, manifest ${flags.manifest ?? DEFAULT_MANIFEST} (Ctrl-C to stop)`,
@@ -73,12 +76,19 @@ export async function run(argv: string[]): Promise<void> {
   await supervise(devnet)
 }
 
+function printServices(devnet: Devnet): void {
+  for (const service of devnet.services) console.log(`${service.name.padEnd(12)} ${service.url}`)
+}
+
 function printChains(devnet: Devnet): void {
   const width = Math.max(...devnet.chains.map((c) => c.spec.name.length))
   for (const { spec, entry } of devnet.chains) {
-    const contracts = Object.entries(entry.contracts)
-      .map(([name, address]) => `${name} ${address}`)
-      .join(', ')
+    const shown = ['Outbox', 'Inbox'].filter((name) => entry.contracts[name])
+    const more = Object.keys(entry.contracts).length - shown.length
+    const contracts = [
+      ...shown.map((name) => `${name} ${entry.contracts[name]}`),
+      ...(more > 0 ? [`+${more} more in the manifest`] : []),
+    ].join(', ')
     const mining = spec.blockTimeMs > 0 ? `block ${spec.blockTimeMs} ms` : 'block per tx'
     console.log(
       `${spec.name.padEnd(width)}  chain ${spec.chainId}  ${entry.rpcUrl}  ${mining}  final after ${spec.finalityConfirmations} blocks  ${contracts}`,

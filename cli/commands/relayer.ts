@@ -12,7 +12,7 @@ export const help = `isthmus relayer: index every Outbox, collect validator sign
   --manifest <path>     deployment manifest (default .isthmus/devnet.json)
   --validators <urls>   comma-separated validator URLs (default: the manifest's validator-* services)
   --port <n>            HTTP port for the message API (default: any free port)
-  --db <path>           SQLite state (default .isthmus/data/<network>/relayer.db)
+  --data <dir>          where its SQLite state lives (default .isthmus/data/<network>): relayer.db
   --max-batch <n>       messages per delivery transaction (default 32)
 
 The key comes from ISTHMUS_RELAYER_KEY; on a devnet it defaults to the devnet relayer account.`
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<void> {
     manifest: { type: 'string' },
     validators: { type: 'string' },
     port: { type: 'string' },
-    db: { type: 'string' },
+    data: { type: 'string' },
     'max-batch': { type: 'string' },
   })
   const manifest = await loadManifest(flags.manifest)
@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<void> {
     manifest,
     account,
     validatorUrls,
-    dbPath: flags.db ?? join(serviceDataDir(manifest), 'relayer.db'),
+    dbPath: join(flags.data ?? serviceDataDir(manifest), 'relayer.db'),
     port: flags.port ? parsePositiveInt('--port', flags.port) : 0,
     maxBatch: flags['max-batch'] ? parsePositiveInt('--max-batch', flags['max-batch']) : undefined,
     logger: createLogger('relayer'),
