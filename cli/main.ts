@@ -13,6 +13,16 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     load: () => import('./commands/devnet.js'),
   },
   deploy: { summary: 'deploy on chains given by RPC URL', load: () => import('./commands/deploy.js') },
+  send: { summary: 'send a raw test message between chains', load: () => import('./commands/send.js') },
+  messages: { summary: "list the relayer's recent messages", load: () => import('./commands/messages.js') },
+  message: {
+    summary: 'one message on both chains: state, signatures, latency',
+    load: () => import('./commands/message.js'),
+  },
+  retry: {
+    summary: 'execute a failed message again with more gas',
+    load: () => import('./commands/retry.js'),
+  },
   validator: {
     summary: 'run a validator (signs final batches)',
     load: () => import('./commands/validator.js'),

@@ -10,12 +10,30 @@ type Options = NonNullable<ParseArgsConfig['options']>
 
 /** `parseArgs` in strict mode, with its errors turned into one clear line that names the command. */
 export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+  return parseCommand(command, argv, options, 0).values
+}
+
+/** Like {@link parseFlags}, for commands that take exactly `positionals` arguments (e.g. a message id). */
+export function parseCommand<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+  positionals: number,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (cause) {
     const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
     throw new UsageError(`${message} (see: isthmus ${command} --help)`, { cause })
   }
+  if (parsed.positionals.length !== positionals) {
+    const what = positionals ? `${positionals} argument${positionals > 1 ? 's' : ''}` : 'no arguments'
+    throw new UsageError(`expects ${what}, got ${parsed.positionals.length} (see: isthmus ${command} --help)`)
+  }
+  return parsed
 }
 
 export function parsePositiveInt(flag: string, value: string): number {
