@@ -42,6 +42,7 @@ const result = spawnSync(
     '--test-timeout=180000',
     ...files,
   ],
-  { stdio: 'inherit' },
+  // Services log at info by default; tests keep only warnings and errors.
+  { stdio: 'inherit', env: { ISTHMUS_LOG_LEVEL: 'warn', ...process.env } },
 )
 process.exit(result.status ?? 1)

@@ -42,6 +42,8 @@ export async function collectQuorum(params: {
     params.validatorUrls.map(async (url) => {
       const response = await fetch(`${url}/v1/batch?${search}`, {
         signal: AbortSignal.timeout(params.timeoutMs ?? 3_000),
+      }).catch((error: Error & { cause?: { code?: string } }) => {
+        throw new Error(`${url}: unreachable (${error.cause?.code ?? error.message})`)
       })
       const body = (await response.json()) as ValidatorAnswer & { error?: string }
       if (!response.ok) throw new Error(`${url}: ${response.status} ${body.error}`)
