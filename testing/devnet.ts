@@ -17,7 +17,7 @@ import {
   type TransactionRequest,
   type Transport,
 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { type Devnet, type DevnetOptions, startDevnet } from '../devnet/devnet.js'
 import { freePortRange } from '../devnet/ports.js'
 import { type ChainSpec, defaultTopology } from '../devnet/topology.js'
@@ -38,7 +38,7 @@ export type TestChain = ChainClients & {
   test: TestClient<'anvil', Transport, Chain>
   reorgRpc: Client<Transport, Chain, undefined, AnvilReorgSchema>
   /** The funded devnet accounts, in mnemonic order; `accounts[0]` deployed the contracts. */
-  accounts: Account[]
+  accounts: PrivateKeyAccount[]
 }
 
 export type TestDevnet = {

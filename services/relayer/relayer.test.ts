@@ -39,7 +39,7 @@ describe('relayer', () => {
     for (let i = 0; i < 5; i++) validators[i] = await startTestValidator(devnet, i, dir)
     relayer = await startRelayer({
       manifest: devnet.manifest,
-      account: l1.accounts[1]! as never,
+      account: l1.accounts[1]!,
       dbPath: `${dir}/relayer.db`,
       port: 0,
       validatorUrls: validators.map((v) => v!.url),
