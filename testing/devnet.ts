@@ -4,7 +4,6 @@
  * process dies without stopping, the anvil watchdog (devnet/anvil.ts) ends the chains with it.
  */
 import {
-  type Account,
   type Chain,
   type Client,
   createClient,
