@@ -1,5 +1,6 @@
 /**
- * Contract build: forge compiles contracts/src (offline, through the solc-js shim, warnings denied),
+ * Contract build: forge compiles contracts/src alone (profile `artifacts`: offline, through the
+ * solc-js shim, warnings denied),
  * then every artifact becomes a TypeScript module `sdk/abi/<Name>.ts` with `as const` ABI and
  * bytecode so viem infers types. Skips all work when no input changed since the last build.
  *
@@ -14,7 +15,7 @@ import { join, relative } from 'node:path'
 
 const root = process.cwd()
 const srcDir = join(root, 'contracts/src')
-const outDir = join(root, 'out')
+const outDir = join(root, 'artifacts')
 const abiDir = join(root, 'sdk/abi')
 const stampFile = join(root, 'cache/build.stamp')
 
@@ -43,11 +44,11 @@ async function inputsHash(): Promise<string> {
 
 function forgeBuild(): void {
   const forge = join(root, 'bin/forge')
-  const result = spawnSync(
-    forge,
-    ['build', '--offline', '--skip', 'test', '--skip', 'script', '--deny', 'warnings'],
-    { cwd: root, stdio: 'inherit' },
-  )
+  const result = spawnSync(forge, ['build', '--offline', '--deny', 'warnings'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, FOUNDRY_PROFILE: 'artifacts' },
+  })
   if (result.error) {
     console.error(`isthmus build: cannot run forge (${result.error.message}): run npm install`)
     process.exit(1)

@@ -23,7 +23,7 @@ export function createIndexers(db: Store, manifest: Manifest, logger: Logger): M
 }
 
 /**
- * Polls every indexer until `signal` aborts: every quarter block (bounded), backing off on RPC
+ * Polls every indexer until `signal` aborts: every quarter block (at most 100 ms), backing off on RPC
  * errors, and stopping for good on a chain whose indexer halted on an incident.
  */
 export async function followChains(
@@ -40,7 +40,8 @@ export async function followChains(
           const stored = await indexer.poll()
           if (stored) onProgress(indexer.chain.chainId, stored)
           failures = 0
-          await sleep(pollingIntervalMs(indexer.chain), signal)
+          // At least every 100 ms: seeing finality late is latency the user feels on every message.
+          await sleep(Math.min(100, pollingIntervalMs(indexer.chain)), signal)
         } catch (error) {
           if (error instanceof IndexerHaltedError) break
           logger.warn(

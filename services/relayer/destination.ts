@@ -21,7 +21,7 @@ import { encodeCommitteeProof } from '../../sdk/messaging/proof.js'
 import type { Logger } from '../core/logger.js'
 import { backoffMs, sleep } from '../core/sleep.js'
 import type { Store } from '../core/store.js'
-import { collectQuorum } from './quorum.js'
+import { CommitteeView, collectQuorum } from './quorum.js'
 import { explainFailure } from './reasons.js'
 import type { BatchRow } from './schema.js'
 
@@ -40,6 +40,7 @@ export class DestinationWorker {
   private readonly client: PublicClient<Transport, Chain>
   private readonly inbox: Hex
   private idle: AbortController | undefined
+  private readonly committees = new Map<string, CommitteeView>()
 
   constructor(
     private readonly db: Store,
@@ -75,6 +76,15 @@ export class DestinationWorker {
         await sleep(backoffMs(failures++), signal)
       }
     }
+  }
+
+  private committeeFor(verifier: Hex): CommitteeView {
+    let view = this.committees.get(verifier)
+    if (!view) {
+      view = new CommitteeView(this.client, verifier)
+      this.committees.set(verifier, view)
+    }
+    return view
   }
 
   /** New messages are final: stop idling now rather than at the next poll. */
@@ -121,8 +131,7 @@ export class DestinationWorker {
             root,
             leafCount: ids.length,
           }),
-        destClient: this.client,
-        verifier,
+        committee: this.committeeFor(verifier),
       })
       const proofs = ids.map((_, i) =>
         encodeCommitteeProof({

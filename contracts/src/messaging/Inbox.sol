@@ -133,24 +133,14 @@ contract Inbox is Guardable {
         if (_run(message, id, source, nonce, gasLimit)) delete _failedIds[source][nonce];
     }
 
-    /// @notice Releases the tokens and calls the receiver. Only the Inbox calls this, in a frame of its
-    /// own so that a revert anywhere undoes the whole delivery.
+    /// @notice Releases the tokens and calls the receiver, for messages that carry tokens. Only the Inbox
+    /// calls this, in a frame of its own so that a failing receiver also undoes the token release.
     function deliver(bytes calldata message, bytes32 id, uint256 gasLimit) external {
         if (msg.sender != address(this)) revert InboxOnlySelf();
         uint64 source = message.sourceChainId();
-        address receiver = message.receiver();
-        DeliveredToken[] memory delivered = _releaseTokens(message, source, receiver);
-        bytes calldata payload = message.payload();
-        if (payload.length == 0) return;
-        if (!_allowedReceivers[source][receiver]) revert InboxReceiverNotAllowed(source, receiver);
-        bytes memory callData = abi.encodeCall(
-            IMessageReceiver.receiveMessage, (Delivery(id, source, message.sender(), delivered, payload))
-        );
-        // EIP-150 passes on at most 63/64 of what is left; make sure that still covers the full limit.
-        uint256 available = gasleft();
-        if (available - available / 64 < gasLimit + 5_000) revert InboxInsufficientGas(gasLimit + 5_000, available);
-        (bool ok, bytes memory reason) = _callBounded(receiver, gasLimit, callData);
-        if (!ok) revert InboxReceiverReverted(reason);
+        DeliveredToken[] memory delivered = _releaseTokens(message, source, message.receiver());
+        (bool ok, bytes memory reason) = _callReceiver(message, id, source, gasLimit, delivered);
+        if (!ok) _bubble(reason);
     }
 
     function _verify(bytes calldata message, bytes calldata proof)
@@ -176,22 +166,57 @@ contract Inbox is Guardable {
         returns (bool ok)
     {
         _setState(source, nonce, ExecutionState.SUCCESS);
-        uint256 needed = gasLimit + message.tokenCount() * TOKEN_GAS + DELIVERY_OVERHEAD_GAS;
+        uint256 tokens = message.tokenCount();
+        uint256 needed = gasLimit + tokens * TOKEN_GAS + DELIVERY_OVERHEAD_GAS;
         uint256 available = gasleft();
         if (available - available / 64 < needed + FAILURE_RESERVE_GAS) {
             revert InboxInsufficientGas(needed + FAILURE_RESERVE_GAS, available);
         }
         bytes memory reason;
-        try this.deliver{gas: available - FAILURE_RESERVE_GAS}(message, id, gasLimit) {
-            ok = true;
-        } catch (bytes memory data) {
-            // Too little gas is the relayer's problem, not the message's: fail the whole transaction.
-            if (bytes4(data) == InboxInsufficientGas.selector) _bubble(data);
-            reason = data;
+        if (tokens == 0) {
+            // Nothing to undo if the receiver fails: call it directly and save a frame.
+            (ok, reason) = _callReceiver(message, id, source, gasLimit, new DeliveredToken[](0));
+        } else {
+            try this.deliver{gas: available - FAILURE_RESERVE_GAS}(message, id, gasLimit) {
+                ok = true;
+            } catch (bytes memory data) {
+                // Too little gas is the relayer's problem, not the message's: fail the whole transaction.
+                if (bytes4(data) == InboxInsufficientGas.selector) _bubble(data);
+                reason = data;
+            }
+        }
+        if (!ok) {
             _setState(source, nonce, ExecutionState.FAILURE);
             _failedIds[source][nonce] = id;
         }
         emit ExecutionStateChanged(source, nonce, id, ok ? ExecutionState.SUCCESS : ExecutionState.FAILURE, reason);
+    }
+
+    /// @dev Calls the receiver when the message has a payload. A failure that is the message's (receiver
+    /// not allowlisted, reverted, out of gas) comes back as `reason`; too little gas for the full limit
+    /// reverts the transaction instead, so a relayer can never force a FAILURE.
+    function _callReceiver(
+        bytes calldata message,
+        bytes32 id,
+        uint64 source,
+        uint256 gasLimit,
+        DeliveredToken[] memory delivered
+    ) private returns (bool ok, bytes memory reason) {
+        bytes calldata payload = message.payload();
+        if (payload.length == 0) return (true, "");
+        address receiver = message.receiver();
+        if (!_allowedReceivers[source][receiver]) {
+            return (false, abi.encodeWithSelector(InboxReceiverNotAllowed.selector, source, receiver));
+        }
+        bytes memory callData = abi.encodeCall(
+            IMessageReceiver.receiveMessage, (Delivery(id, source, message.sender(), delivered, payload))
+        );
+        // EIP-150 passes on at most 63/64 of what is left; make sure that still covers the full limit.
+        uint256 available = gasleft();
+        if (available - available / 64 < gasLimit + 5_000) revert InboxInsufficientGas(gasLimit + 5_000, available);
+        bytes memory returned;
+        (ok, returned) = _callBounded(receiver, gasLimit, callData);
+        if (!ok) reason = abi.encodeWithSelector(InboxReceiverReverted.selector, returned);
     }
 
     function _releaseTokens(bytes calldata message, uint64 source, address receiver)

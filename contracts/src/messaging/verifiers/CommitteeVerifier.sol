@@ -5,6 +5,7 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {SSTORE2} from "solady/utils/SSTORE2.sol";
 import {IVerifier} from "../interfaces/IVerifier.sol";
 import {MessageLib} from "../libraries/MessageLib.sol";
 
@@ -16,7 +17,10 @@ import {MessageLib} from "../libraries/MessageLib.sol";
 contract CommitteeVerifier is IVerifier, Ownable2Step {
     using MessageLib for bytes;
 
+    /// @dev One slot per epoch. The signer list itself is stored as contract code (SSTORE2): one
+    /// EXTCODECOPY reads the whole set, cheaper than a storage read per signer.
     struct Epoch {
+        address signers;
         uint8 threshold;
         uint8 size;
         bool retired;
@@ -34,7 +38,6 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
 
     uint32 private _latestEpoch;
     mapping(uint32 epoch => Epoch) private _epochs;
-    mapping(uint32 epoch => mapping(address signer => bool)) private _isSigner;
 
     event ValidatorsSet(uint32 indexed epoch, address[] signers, uint8 threshold);
     event EpochRetired(uint32 indexed epoch);
@@ -122,21 +125,35 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
         if (MerkleProof.processProof(siblings, id) != root) revert VerifierInvalidProof(id, root);
     }
 
-    function _checkSignatures(uint32 epoch, bytes32 root, uint32 leafCount, bytes calldata signatures) private view {
-        Epoch memory config = _epochs[epoch];
-        if (config.size == 0) revert VerifierUnknownEpoch(epoch);
-        if (config.retired) revert VerifierEpochRetired(epoch);
+    function _checkSignatures(uint32 epochId, bytes32 root, uint32 leafCount, bytes calldata signatures)
+        private
+        view
+    {
+        Epoch memory config = _epochs[epochId];
+        if (config.size == 0) revert VerifierUnknownEpoch(epochId);
+        if (config.retired) revert VerifierEpochRetired(epochId);
         uint256 count = signatures.length / SIGNATURE_BYTES;
         if (count < config.threshold) revert VerifierBelowThreshold(count, config.threshold);
-        bytes32 hash = MessageHashUtils.toEthSignedMessageHash(batchDigest(epoch, root, leafCount));
+        bytes32 hash = MessageHashUtils.toEthSignedMessageHash(batchDigest(epochId, root, leafCount));
+        bytes memory set = SSTORE2.read(config.signers);
+        // Signers and the set are both ascending, so one forward scan of the set checks membership.
+        uint256 cursor;
         address previous;
         for (uint256 i; i < count; ++i) {
             bytes calldata signature = signatures[i * SIGNATURE_BYTES:(i + 1) * SIGNATURE_BYTES];
             (address signer, ECDSA.RecoverError recoverError,) = ECDSA.tryRecover(hash, signature);
             if (recoverError != ECDSA.RecoverError.NoError) revert VerifierBadSignature(i);
             if (signer <= previous) revert VerifierSignersNotAscending(i, signer);
-            if (!_isSigner[epoch][signer]) revert VerifierUnknownSigner(i, signer);
+            while (cursor < config.size && _signerAt(set, cursor) < signer) ++cursor;
+            if (cursor == config.size || _signerAt(set, cursor) != signer) revert VerifierUnknownSigner(i, signer);
             previous = signer;
+        }
+    }
+
+    /// @dev The i-th address of a packed list of 20-byte addresses.
+    function _signerAt(bytes memory set, uint256 i) private pure returns (address signer) {
+        assembly ("memory-safe") {
+            signer := shr(96, mload(add(add(set, 0x20), mul(i, 20))))
         }
     }
 
@@ -168,7 +185,13 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
     }
 
     function isSigner(uint32 epochId, address account) external view returns (bool) {
-        return _isSigner[epochId][account];
+        Epoch memory config = _epochs[epochId];
+        if (config.size == 0) return false;
+        bytes memory set = SSTORE2.read(config.signers);
+        for (uint256 i; i < config.size; ++i) {
+            if (_signerAt(set, i) == account) return true;
+        }
+        return false;
     }
 
     /// @notice Starts the next epoch with a new validator set. `threshold` must be a majority of
@@ -179,12 +202,19 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
         if (threshold > signers.length) revert VerifierInvalidValidatorSet("threshold above size");
         newEpoch = _latestEpoch + 1;
         address previous;
+        // 20 bytes per signer: abi.encodePacked would pad each array element to 32.
+        bytes memory packed;
         for (uint256 i; i < signers.length; ++i) {
             if (signers[i] <= previous) revert VerifierInvalidValidatorSet("signers not ascending");
-            _isSigner[newEpoch][signers[i]] = true;
             previous = signers[i];
+            packed = abi.encodePacked(packed, signers[i]);
         }
-        _epochs[newEpoch] = Epoch({threshold: threshold, size: uint8(signers.length), retired: false});
+        _epochs[newEpoch] = Epoch({
+            signers: SSTORE2.write(packed),
+            threshold: threshold,
+            size: uint8(signers.length),
+            retired: false
+        });
         _latestEpoch = newEpoch;
         emit ValidatorsSet(newEpoch, signers, threshold);
     }
