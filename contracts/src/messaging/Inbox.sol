@@ -124,7 +124,10 @@ contract Inbox is Guardable {
         message.validate();
         uint64 source = message.sourceChainId();
         uint64 nonce = message.nonce();
-        _requireNotPaused(source, _lanes[source].pauseFlags, PAUSE_EXECUTE);
+        Lane memory config = _lanes[source];
+        // A disabled lane (e.g. its verifier was compromised) stops retries too.
+        if (address(config.verifier) == address(0)) revert InboxUnknownLane(source);
+        _requireNotPaused(source, config.pauseFlags, PAUSE_EXECUTE);
         ExecutionState state = executionState(source, nonce);
         if (state != ExecutionState.FAILURE) revert InboxNotFailed(source, nonce, state);
         bytes32 id = message.id();

@@ -78,6 +78,10 @@ contract Outbox is Guardable, ReentrancyGuardTransient {
         uint8 finality,
         TokenAmount[] calldata tokens
     ) external nonReentrant returns (bytes32 id) {
+        // The breaker first: nothing is taken from a sender on a closed or paused lane.
+        Lane memory config = _lanes[destChainId];
+        if (!config.enabled) revert OutboxUnknownLane(destChainId);
+        _requireNotPaused(destChainId, config.pauseFlags, PAUSE_SEND);
         if (tokens.length > MessageLib.MAX_TOKENS) revert OutboxTooManyTokens(tokens.length, MessageLib.MAX_TOKENS);
         TokenTransfer[] memory transfers = new TokenTransfer[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {

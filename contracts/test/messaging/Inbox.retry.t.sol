@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Guardable} from "../../src/guardian/Guardable.sol";
 import {Inbox} from "../../src/messaging/Inbox.sol";
+import {IVerifier} from "../../src/messaging/interfaces/IVerifier.sol";
 import {MessageLib} from "../../src/messaging/libraries/MessageLib.sol";
 import {MessagingFixture} from "./MessagingFixture.sol";
 import {MockReceiver} from "./mocks/MockReceiver.sol";
@@ -71,6 +72,14 @@ contract InboxRetryTest is MessagingFixture {
         vm.prank(guardian);
         inbox.pause(SRC, pauseExecute);
         vm.expectRevert(abi.encodeWithSelector(Guardable.GuardianPaused.selector, SRC, pauseExecute));
+        inbox.retry(failedMessage, GAS_LIMIT);
+    }
+
+    /// @notice Disabling a lane (say its verifier was compromised) also stops retries of its failures.
+    function test_retry_revertsWhen_laneDisabled() public {
+        vm.prank(owner);
+        inbox.setLane(SRC, IVerifier(address(0)));
+        vm.expectRevert(abi.encodeWithSelector(Inbox.InboxUnknownLane.selector, SRC));
         inbox.retry(failedMessage, GAS_LIMIT);
     }
 

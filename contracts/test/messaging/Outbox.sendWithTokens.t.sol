@@ -152,6 +152,16 @@ contract OutboxSendWithTokensTest is MessagingFixture {
         assertEq(srcLockToken.balanceOf(alice), SENDER_FUNDS, "a rejected send keeps the tokens");
     }
 
+    /// @notice The breaker is the first check: a paused lane says so even when a token is also wrong.
+    function test_sendWithTokens_revertsWhen_lanePaused_beforeAnyTokenCheck() public {
+        uint8 pauseSend = outbox.PAUSE_SEND();
+        vm.prank(guardian);
+        outbox.pause(DST, pauseSend);
+        vm.expectRevert(abi.encodeWithSelector(Guardable.GuardianPaused.selector, DST, pauseSend));
+        vm.prank(alice);
+        outbox.sendWithTokens(DST, address(receiver), PAYLOAD, GAS_LIMIT, 0, _tokens(address(0xdead), 1e18));
+    }
+
     function test_sendWithTokens_revertsWhen_receiverZero() public {
         vm.expectRevert(Outbox.OutboxZeroReceiver.selector);
         vm.prank(alice);
