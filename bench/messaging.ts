@@ -85,10 +85,14 @@ async function sendMany(source: ChainEntry, dest: ChainEntry, count: number, spa
   await Promise.all(pending)
 }
 
-type Stats = { counts: { status: string; n: number }[]; finalToSentMs: number[] }
+type Stats = {
+  counts: { status: string; n: number }[]
+  finalToSentMs: number[]
+  window: { firstFinalAt: number; lastDoneAt: number; delivered: number }
+}
 
-async function stats(relayer: string): Promise<Stats> {
-  return (await (await fetch(`${relayer}/v1/stats`)).json()) as Stats
+async function stats(relayer: string, since = 0): Promise<Stats> {
+  return (await (await fetch(`${relayer}/v1/stats?since=${since}`)).json()) as Stats
 }
 
 async function waitDelivered(relayer: string, total: number, timeoutMs: number): Promise<Stats> {
@@ -115,9 +119,12 @@ async function serviceRows(): Promise<ResultRow[]> {
     const latency = (await waitDelivered(relayer, LATENCY_MESSAGES, 120_000)).finalToSentMs
     // Throughput: a burst both ways between the two fastest chains.
     const started = performance.now()
+    const startedAt = Date.now()
     await Promise.all([sendMany(hub, base, BURST / 2), sendMany(base, hub, BURST / 2)])
     await waitDelivered(relayer, LATENCY_MESSAGES + BURST, 300_000)
     const seconds = (performance.now() - started) / 1000
+    const { window } = await stats(relayer, startedAt)
+    const deliverySeconds = (window.lastDoneAt - window.firstFinalAt) / 1000
     const system = 'Isthmus relayer (devnet, npm start)'
     return [
       {
@@ -136,8 +143,14 @@ async function serviceRows(): Promise<ResultRow[]> {
       },
       {
         system,
-        operation: `burst of ${BURST} (hub ⇄ base), sent → all delivered`,
+        operation: `burst of ${BURST} (hub ⇄ base), first send → last delivery (finality wait included)`,
         value: BURST / seconds,
+        unit: 'msg/s',
+      },
+      {
+        system,
+        operation: `burst of ${BURST}, deliveries per second once final`,
+        value: window.delivered / deliverySeconds,
         unit: 'msg/s',
       },
     ]

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { BaseError } from '../sdk/errors.js'
 
 export type AnvilOptions = {
@@ -9,6 +12,8 @@ export type AnvilOptions = {
   blockTimeMs: number
   mnemonic: string
   accounts: number
+  /** Where anvil's own log goes (default: a file in the OS temp folder, named after the port). */
+  logFile?: string
   /** Makes the node's own `safe`/`finalized` tags trail the head (finalized = head − 2·slots). */
   slotsInAnEpoch?: number
   hardfork?: string
@@ -50,11 +55,13 @@ export function anvilBinary(): string {
  * anvil is started under a tiny shell watchdog holding the write end of a pipe from us: when this
  * Node process ends in any way (even SIGKILL) the pipe closes, `read` returns, and the watchdog
  * kills anvil. That is how a child never outlives its test or its devnet command. The watchdog
- * prints anvil's pid first so we can measure it.
+ * prints anvil's pid so we can measure it. anvil logs every request: that goes to a file, never
+ * through a pipe to us, so a busy or blocked Node event loop can never stall the chain.
  */
 const WATCHDOG = `
 exec 3<&0
-"$@" </dev/null &
+log="$1"; shift
+"$@" </dev/null >"$log" 2>&1 &
 child=$!
 echo "pid $child"
 ( read -r _ <&3; kill "$child" 2>/dev/null ) &
@@ -84,11 +91,12 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
   if (options.slotsInAnEpoch) args.push('--slots-in-an-epoch', String(options.slotsInAnEpoch))
   if (options.hardfork) args.push('--hardfork', options.hardfork)
 
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'anvil-watchdog', anvilBinary(), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const logFile = options.logFile ?? join(tmpdir(), `isthmus-anvil-${options.port}.log`)
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'anvil-watchdog', logFile, anvilBinary(), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
     detached: true, // own process group: Ctrl-C reaches the devnet command, which stops chains in order
   })
-  const output = collectOutput(child)
+  const output = collectOutput(child, logFile)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const rpcUrl = `http://127.0.0.1:${options.port}`
   try {
@@ -107,24 +115,26 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
   }
 }
 
-function collectOutput(child: ChildProcess) {
-  const lines: string[] = []
+/** anvil's pid from the watchdog, and the end of anvil's log for error messages. */
+function collectOutput(child: ChildProcess, logFile: string) {
   let resolvePid: (pid: number) => void = () => {}
   const pid = new Promise<number>((resolve) => {
     resolvePid = resolve
   })
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      const match = /^pid (\d+)$/.exec(line)
-      if (match) resolvePid(Number(match[1]))
-      else if (line.trim()) lines.push(line)
+  let buffered = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const match = /^pid (\d+)$/m.exec(buffered)
+    if (match) resolvePid(Number(match[1]))
+  })
+  const tail = () => {
+    try {
+      return readFileSync(logFile, 'utf8').trim().split('\n').slice(-8).join('\n')
+    } catch {
+      return `(no log at ${logFile})`
     }
-    // anvil logs every request; only the tail matters, for error messages.
-    if (lines.length > 200) lines.splice(0, lines.length - 50)
   }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return { pid, tail: () => lines.slice(-8).join('\n') }
+  return { pid, tail }
 }
 
 async function waitForReady(rpcUrl: string, pid: Promise<number>, timeoutMs = 15_000): Promise<number> {

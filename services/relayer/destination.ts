@@ -29,6 +29,8 @@ type Pending = { id: Hex; source_chain: number; nonce: number; encoded: Hex; att
 type Batch = { source: ChainEntry; from: number; messages: Pending[] }
 
 const EXECUTION_STATE = ['untouched', 'success', 'failure'] as const
+/** Delivery transactions per destination awaiting their receipts at once. */
+const MAX_INFLIGHT = 4
 
 /**
  * Delivers everything bound for one chain, one transaction at a time (the relayer account's nonce
@@ -40,6 +42,10 @@ export class DestinationWorker {
   private readonly client: PublicClient<Transport, Chain>
   private readonly inbox: Hex
   private idle: AbortController | undefined
+  /** Batches being settled (receipt awaited), by batch id. */
+  private readonly inflight = new Map<number, Promise<void>>()
+  /** Milliseconds spent in each phase of the last batch, for the logs. */
+  private timings: Record<string, number> = {}
   private readonly committees = new Map<string, CommitteeView>()
 
   constructor(
@@ -64,7 +70,7 @@ export class DestinationWorker {
     let failures = 0
     while (!signal.aborted) {
       try {
-        await this.recover()
+        this.recover()
         const worked = await this.step()
         failures = 0
         if (!worked) await this.idleWait(signal)
@@ -76,6 +82,7 @@ export class DestinationWorker {
         await sleep(backoffMs(failures++), signal)
       }
     }
+    await Promise.allSettled(this.inflight.values())
   }
 
   private committeeFor(verifier: Hex): CommitteeView {
@@ -98,12 +105,12 @@ export class DestinationWorker {
     this.idle = undefined
   }
 
-  /** Settles every batch a previous run (or crash) left open. */
-  async recover(): Promise<void> {
+  /** Settles, in the background, every open batch nobody is settling: left by a crash, or by a failed settle. */
+  recover(): void {
     const open = this.db
       .prepare("SELECT * FROM batches WHERE dest_chain = ? AND status IN ('signed', 'sent') ORDER BY id")
       .all(this.dest.chainId) as BatchRow[]
-    for (const batch of open) await this.settle(batch)
+    for (const batch of open) if (!this.inflight.has(batch.id)) this.track(batch)
   }
 
   /** Relays the next batch, if any. Returns whether there was one. */
@@ -116,6 +123,7 @@ export class DestinationWorker {
     const root = batchRoot(ids)
     const verifier = this.dest.contracts[`CommitteeVerifier.${source.name}`] as Hex
     let prepared: { data: Hex; quorum: Awaited<ReturnType<typeof collectQuorum>> }
+    const t0 = performance.now()
     try {
       const quorum = await collectQuorum({
         validatorUrls: this.validatorUrls,
@@ -159,6 +167,7 @@ export class DestinationWorker {
       this.postpone(messages, (error as Error).message)
       throw error
     }
+    this.timings.quorum = performance.now() - t0
     await this.submit(batch, to, root, prepared.data, prepared.quorum)
     return true
   }
@@ -174,6 +183,7 @@ export class DestinationWorker {
     const account = this.account as Account & LocalAccount
     let raw: Hex
     let nonce: number
+    const t1 = performance.now()
     try {
       const [gas, fees, pendingNonce] = await Promise.all([
         this.client.estimateGas({ account, to: this.inbox, data }),
@@ -227,8 +237,36 @@ export class DestinationWorker {
       for (const m of messages) upsert.run(m.id, lastInsertRowid, now)
       return Number(lastInsertRowid)
     })()
-    await this.broadcast(batchId, raw)
-    await this.settle(this.db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as BatchRow)
+    this.timings.prepare = performance.now() - t1
+    const t2 = performance.now()
+    const sent = this.broadcast(batchId, raw).then(
+      () =>
+        this.logger.info(
+          { dest: this.dest.name, batch: batchId, ...this.timings, broadcast: performance.now() - t2 },
+          'batch sent',
+        ),
+      (error: Error) =>
+        this.logger.warn(
+          { batch: batchId, err: error.message },
+          'broadcast failed; settling from the journal',
+        ),
+    )
+    await sent
+    // The receipt is awaited in the background, so the next batch need not wait a block for it.
+    this.track(this.db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as BatchRow)
+    if (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight.values())
+  }
+
+  private track(batch: BatchRow): void {
+    const settling = this.settle(batch)
+      .catch((error: Error) =>
+        this.logger.warn(
+          { dest: this.dest.name, batch: batch.id, err: error.message },
+          'settling failed; retried from the journal',
+        ),
+      )
+      .finally(() => this.inflight.delete(batch.id))
+    this.inflight.set(batch.id, settling)
   }
 
   private async broadcast(batchId: number, raw: Hex): Promise<void> {

@@ -98,7 +98,7 @@ export async function collectQuorum(params: {
   const problems: string[] = []
 
   const check = async (url: string) => {
-    const answer = await askValidator(url, search, params.timeoutMs ?? 3_000)
+    const answer = await askValidator(url, search, params.timeoutMs ?? 2_000)
     if (answer.root !== root || answer.epoch !== epoch) {
       throw new Error(
         `${answer.validator} signed root ${answer.root} epoch ${answer.epoch}, expected ${root} epoch ${epoch}`,
@@ -136,17 +136,27 @@ export async function collectQuorum(params: {
   return { epoch, signers, signatures: signers.map((s) => good.get(s)!) }
 }
 
+/**
+ * One validator's signature. "Not final yet" (409) is retried every 25 ms until the timeout: the
+ * relayer often sees finality a moment before a validator does, and a quick retry here beats
+ * postponing the whole batch.
+ */
 async function askValidator(
   url: string,
   search: URLSearchParams,
   timeoutMs: number,
 ): Promise<ValidatorAnswer> {
-  const response = await fetch(`${url}/v1/batch?${search}`, { signal: AbortSignal.timeout(timeoutMs) }).catch(
-    (error: Error & { cause?: { code?: string } }) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const response = await fetch(`${url}/v1/batch?${search}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((error: Error & { cause?: { code?: string } }) => {
       throw new Error(`${url}: unreachable (${error.cause?.code ?? error.message})`)
-    },
-  )
-  const body = (await response.json()) as ValidatorAnswer & { error?: string }
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${body.error}`)
-  return body
+    })
+    const body = (await response.json()) as ValidatorAnswer & { error?: string }
+    if (response.ok) return body
+    if (response.status !== 409 || Date.now() + 25 > deadline)
+      throw new Error(`${url}: ${response.status} ${body.error}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
 }

@@ -138,7 +138,14 @@ function routes(db: Store, manifest: Manifest): Route[] {
       .pluck()
       .all() as number[]
     const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM (${MESSAGE_VIEW}) GROUP BY status`).all()
-    return { status: 200, body: { counts, finalToSentMs: latencies } }
+    const since = Number(url.searchParams.get('since') ?? 0)
+    const window = db
+      .prepare(
+        `SELECT MIN(m.final_at) AS firstFinalAt, MAX(d.done_at) AS lastDoneAt, COUNT(*) AS delivered
+         FROM deliveries d JOIN messages m ON m.id = d.id WHERE d.done_at IS NOT NULL AND m.final_at >= ?`,
+      )
+      .get(since)
+    return { status: 200, body: { counts, finalToSentMs: latencies, window } }
   }
   return [health, list, one, stats]
 }

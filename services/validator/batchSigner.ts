@@ -48,8 +48,9 @@ export class BatchSigner {
     if (indexer?.halted) throw new HttpError(503, `not signing for ${sourceChain.name}: ${indexer.halted}`)
 
     let ids = this.finalIds(request)
-    if (ids.length < to - from + 1) {
-      // The relayer may have seen finality a moment before us: catch up once before saying no.
+    // The relayer may have seen finality a moment before us: catch up before saying no. Twice, as
+    // the first call may join a step that began before the head moved.
+    for (let attempt = 0; attempt < 2 && ids.length < to - from + 1; attempt++) {
       await indexer?.poll().catch(() => 0)
       ids = this.finalIds(request)
     }
