@@ -54,8 +54,10 @@ describe('isthmus devnet', () => {
     assert.equal(exit.code, 0, exit.stderr)
     assert.match(
       exit.stdout,
-      /^l1 {4}chain 31001 {2}http:\/\/127\.0\.0\.1:\d+ {2}block 500 ms {2}final after 6 blocks {2}ChainProbe 0x/m,
+      /^l1 {4}chain 31001 {2}http:\/\/127\.0\.0\.1:\d+ {2}block 500 ms {2}final after 6 blocks {2}Outbox 0x[0-9a-fA-F]{40}, Inbox 0x[0-9a-fA-F]{40}, \+6 more in the manifest$/m,
     )
+    assert.match(exit.stdout, /^validator-4 {2}http:\/\/127\.0\.0\.1:\d+$/m)
+    assert.match(exit.stdout, /^relayer {6}http:\/\/127\.0\.0\.1:\d+$/m)
     assert.match(exit.stdout, /stopping \(SIGTERM\)/)
     assert.ok(!existsSync(manifestPath), 'the manifest of a stopped devnet is removed')
     assert.ok(await waitUntilFree([port, port + 1, port + 2, port + 3]))
@@ -74,9 +76,12 @@ describe('isthmus devnet', () => {
     ])
     runs.push(run)
     await run.waitForLine(/^ready in /)
+    const relayerUrl = (await run.waitForLine(/^relayer /)).split(/\s+/)[1]!
+    const relayerPort = Number(new URL(relayerUrl).port)
     run.child.kill('SIGKILL')
     await run.exited
     assert.ok(await waitUntilFree([port, port + 1]), 'no anvil outlives the devnet command')
+    assert.ok(await waitUntilFree([relayerPort]), 'no service outlives it either')
   })
 
   it('reports a port in use in one line and exits 1', async () => {

@@ -26,7 +26,11 @@ export function parseCommand<T extends Options>(
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
+    // Node appends advice about positional arguments that does not apply to our commands.
+    const message =
+      cause instanceof Error
+        ? cause.message.split('\n')[0]!.split('. To specify a positional')[0]
+        : String(cause)
     throw new UsageError(`${message} (see: isthmus ${command} --help)`, { cause })
   }
   if (parsed.positionals.length !== positionals) {
