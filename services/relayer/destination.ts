@@ -29,6 +29,8 @@ type Pending = { id: Hex; source_chain: number; nonce: number; encoded: Hex; att
 type Batch = { source: ChainEntry; from: number; messages: Pending[] }
 
 const EXECUTION_STATE = ['untouched', 'success', 'failure'] as const
+/** How often failed messages are checked for a successful retry by someone else. */
+const RECONCILE_EVERY_MS = 5_000
 /** Delivery transactions per destination awaiting their receipts at once. */
 const MAX_INFLIGHT = 4
 
@@ -68,9 +70,14 @@ export class DestinationWorker {
 
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0
+    let reconciledAt = 0
     while (!signal.aborted) {
       try {
         this.recover()
+        if (Date.now() - reconciledAt > RECONCILE_EVERY_MS) {
+          reconciledAt = Date.now()
+          await this.reconcileFailures()
+        }
         const worked = await this.step()
         failures = 0
         if (!worked) await this.idleWait(signal)
@@ -83,6 +90,30 @@ export class DestinationWorker {
       }
     }
     await Promise.allSettled(this.inflight.values())
+  }
+
+  /**
+   * Failed messages can be retried by anyone (`isthmus retry`), so their state on the chain is
+   * the truth: read it for every failure we hold and record the ones that have since succeeded.
+   */
+  private async reconcileFailures(): Promise<void> {
+    const failed = this.db
+      .prepare(
+        "SELECT m.id, m.source_chain, m.nonce FROM deliveries d JOIN messages m ON m.id = d.id WHERE m.dest_chain = ? AND d.status = 'failure'",
+      )
+      .all(this.dest.chainId) as { id: Hex; source_chain: number; nonce: number }[]
+    for (const message of failed) {
+      const state = await this.client.readContract({
+        address: this.inbox,
+        abi: inboxAbi,
+        functionName: 'executionState',
+        args: [BigInt(message.source_chain), BigInt(message.nonce)],
+      })
+      if (EXECUTION_STATE[state] !== 'success') continue
+      this.db
+        .prepare("UPDATE deliveries SET status = 'success', reason = NULL, updated_at = ? WHERE id = ?")
+        .run(Date.now(), message.id)
+    }
   }
 
   private committeeFor(verifier: Hex): CommitteeView {
