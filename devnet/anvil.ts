@@ -90,6 +90,8 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
   if (options.blockTimeMs > 0) args.push('--block-time', String(options.blockTimeMs / 1000))
   if (options.slotsInAnEpoch) args.push('--slots-in-an-epoch', String(options.slotsInAnEpoch))
   if (options.hardfork) args.push('--hardfork', options.hardfork)
+  // Extra anvil flags for every chain, e.g. ISTHMUS_ANVIL_ARGS="--steps-tracing" to profile gas.
+  args.push(...(process.env.ISTHMUS_ANVIL_ARGS?.split(/\s+/).filter(Boolean) ?? []))
 
   const logFile = options.logFile ?? join(tmpdir(), `isthmus-anvil-${options.port}.log`)
   const child = spawn('/bin/sh', ['-c', WATCHDOG, 'anvil-watchdog', logFile, anvilBinary(), ...args], {

@@ -96,40 +96,61 @@ library MessageLib {
         }
     }
 
-    function version(bytes calldata message) internal pure returns (uint8) {
-        return uint8(message[VERSION_OFFSET]);
+    // Field readers: one CALLDATALOAD each, shifted to the field's width. Only valid on a message of
+    // at least HEADER_BYTES (checked by {validate}, or by the caller), as they do not bound-check.
+
+    function version(bytes calldata message) internal pure returns (uint8 value) {
+        assembly ("memory-safe") {
+            value := shr(248, calldataload(add(message.offset, VERSION_OFFSET)))
+        }
     }
 
-    function nonce(bytes calldata message) internal pure returns (uint64) {
-        return uint64(bytes8(message[NONCE_OFFSET:SOURCE_CHAIN_OFFSET]));
+    function nonce(bytes calldata message) internal pure returns (uint64 value) {
+        assembly ("memory-safe") {
+            value := shr(192, calldataload(add(message.offset, NONCE_OFFSET)))
+        }
     }
 
-    function sourceChainId(bytes calldata message) internal pure returns (uint64) {
-        return uint64(bytes8(message[SOURCE_CHAIN_OFFSET:SENDER_OFFSET]));
+    function sourceChainId(bytes calldata message) internal pure returns (uint64 value) {
+        assembly ("memory-safe") {
+            value := shr(192, calldataload(add(message.offset, SOURCE_CHAIN_OFFSET)))
+        }
     }
 
-    function sender(bytes calldata message) internal pure returns (address) {
-        return address(bytes20(message[SENDER_OFFSET:DEST_CHAIN_OFFSET]));
+    function sender(bytes calldata message) internal pure returns (address value) {
+        assembly ("memory-safe") {
+            value := shr(96, calldataload(add(message.offset, SENDER_OFFSET)))
+        }
     }
 
-    function destChainId(bytes calldata message) internal pure returns (uint64) {
-        return uint64(bytes8(message[DEST_CHAIN_OFFSET:RECEIVER_OFFSET]));
+    function destChainId(bytes calldata message) internal pure returns (uint64 value) {
+        assembly ("memory-safe") {
+            value := shr(192, calldataload(add(message.offset, DEST_CHAIN_OFFSET)))
+        }
     }
 
-    function receiver(bytes calldata message) internal pure returns (address) {
-        return address(bytes20(message[RECEIVER_OFFSET:FINALITY_OFFSET]));
+    function receiver(bytes calldata message) internal pure returns (address value) {
+        assembly ("memory-safe") {
+            value := shr(96, calldataload(add(message.offset, RECEIVER_OFFSET)))
+        }
     }
 
-    function finality(bytes calldata message) internal pure returns (uint8) {
-        return uint8(message[FINALITY_OFFSET]);
+    function finality(bytes calldata message) internal pure returns (uint8 value) {
+        assembly ("memory-safe") {
+            value := shr(248, calldataload(add(message.offset, FINALITY_OFFSET)))
+        }
     }
 
-    function gasLimit(bytes calldata message) internal pure returns (uint32) {
-        return uint32(bytes4(message[GAS_LIMIT_OFFSET:TOKEN_COUNT_OFFSET]));
+    function gasLimit(bytes calldata message) internal pure returns (uint32 value) {
+        assembly ("memory-safe") {
+            value := shr(224, calldataload(add(message.offset, GAS_LIMIT_OFFSET)))
+        }
     }
 
-    function tokenCount(bytes calldata message) internal pure returns (uint256) {
-        return uint8(message[TOKEN_COUNT_OFFSET]);
+    function tokenCount(bytes calldata message) internal pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := shr(248, calldataload(add(message.offset, TOKEN_COUNT_OFFSET)))
+        }
     }
 
     /// @notice The i-th token transfer; only valid after {validate}.

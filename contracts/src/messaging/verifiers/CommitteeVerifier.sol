@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SSTORE2} from "solady/utils/SSTORE2.sol";
 import {IVerifier} from "../interfaces/IVerifier.sol";
@@ -76,25 +75,24 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
 
     /// @inheritdoc IVerifier
     function verify(bytes calldata message, bytes calldata proof) external returns (bool) {
+        // The Inbox validated the message already; a direct caller still gets a clean error.
+        if (message.length < MessageLib.HEADER_BYTES) revert MessageLib.MessageMalformed("shorter than the 71-byte header");
         if (message.sourceChainId() != sourceChainId) revert VerifierWrongSource(sourceChainId, message.sourceChainId());
         if (message.destChainId() != block.chainid) {
             revert VerifierWrongDestination(uint64(block.chainid), message.destChainId());
         }
         if (proof.length < PROOF_HEADER_BYTES) revert VerifierMalformedProof(proof.length);
-        uint32 epoch = uint32(bytes4(proof[0:4]));
-        uint32 leafCount = uint32(bytes4(proof[4:8]));
-        bytes32 root = bytes32(proof[8:40]);
-        uint256 siblingCount = uint8(proof[40]);
+        (uint32 epochId, uint32 leafCount, bytes32 root, uint256 siblingCount) = _proofHeader(proof);
         uint256 signaturesStart = PROOF_HEADER_BYTES + siblingCount * 32;
         if (proof.length < signaturesStart || (proof.length - signaturesStart) % SIGNATURE_BYTES != 0) {
             revert VerifierMalformedProof(proof.length);
         }
-        _checkInclusion(message.id(), root, leafCount, _siblings(proof, siblingCount));
+        _checkInclusion(message.id(), root, leafCount, proof, siblingCount);
         bytes calldata signatures = proof[signaturesStart:];
         if (signatures.length == 0) {
             if (_provenLeafCount(root) != leafCount) revert VerifierRootNotProven(root);
         } else {
-            _checkSignatures(epoch, root, leafCount, signatures);
+            _checkSignatures(epochId, root, leafCount, signatures);
             _cacheProven(root, leafCount);
         }
         return true;
@@ -109,20 +107,57 @@ contract CommitteeVerifier is IVerifier, Ownable2Step {
         );
     }
 
-    function _siblings(bytes calldata proof, uint256 count) private pure returns (bytes32[] memory siblings) {
-        siblings = new bytes32[](count);
-        for (uint256 i; i < count; ++i) {
-            siblings[i] = bytes32(proof[PROOF_HEADER_BYTES + i * 32:PROOF_HEADER_BYTES + (i + 1) * 32]);
+    /// @dev The packed header: epoch (4) ‖ leafCount (4) ‖ root (32) ‖ siblingCount (1); length checked by the caller.
+    function _proofHeader(bytes calldata proof)
+        private
+        pure
+        returns (uint32 epochId, uint32 leafCount, bytes32 root, uint256 siblingCount)
+    {
+        assembly ("memory-safe") {
+            let head := calldataload(proof.offset)
+            epochId := shr(224, head)
+            leafCount := and(shr(192, head), 0xffffffff)
+            root := calldataload(add(proof.offset, 8))
+            siblingCount := byte(0, calldataload(add(proof.offset, 40)))
         }
     }
 
-    function _checkInclusion(bytes32 id, bytes32 root, uint32 leafCount, bytes32[] memory siblings) private pure {
+    function _checkInclusion(bytes32 id, bytes32 root, uint32 leafCount, bytes calldata proof, uint256 siblingCount)
+        private
+        pure
+    {
         if (root == bytes32(0)) revert VerifierZeroRoot();
         if (leafCount == 0) revert VerifierZeroLeafCount();
-        if (leafCount > 1 && siblings.length == 0) revert VerifierEmptyProof(leafCount);
+        if (leafCount > 1 && siblingCount == 0) revert VerifierEmptyProof(leafCount);
         uint256 maxSiblings = _ceilLog2(leafCount);
-        if (siblings.length > maxSiblings) revert VerifierProofTooLong(siblings.length, maxSiblings);
-        if (MerkleProof.processProof(siblings, id) != root) revert VerifierInvalidProof(id, root);
+        if (siblingCount > maxSiblings) revert VerifierProofTooLong(siblingCount, maxSiblings);
+        if (_processProof(id, proof, siblingCount) != root) revert VerifierInvalidProof(id, root);
+    }
+
+    /// @dev OpenZeppelin's MerkleProof.processProof (commutative keccak256 of each pair), read straight
+    /// from calldata: no sibling array is built in memory.
+    function _processProof(bytes32 leaf, bytes calldata proof, uint256 siblingCount)
+        private
+        pure
+        returns (bytes32 node)
+    {
+        node = leaf;
+        assembly ("memory-safe") {
+            let sibling := add(proof.offset, PROOF_HEADER_BYTES)
+            for { let end := add(sibling, mul(siblingCount, 32)) } lt(sibling, end) { sibling := add(sibling, 32) } {
+                let other := calldataload(sibling)
+                switch lt(node, other)
+                case 1 {
+                    mstore(0x00, node)
+                    mstore(0x20, other)
+                }
+                default {
+                    mstore(0x00, other)
+                    mstore(0x20, node)
+                }
+                node := keccak256(0x00, 0x40)
+            }
+        }
     }
 
     function _checkSignatures(uint32 epochId, bytes32 root, uint32 leafCount, bytes calldata signatures)
