@@ -3,92 +3,40 @@
  * every figure a receipt's gasUsed. Proofs are built here with the validator keys (the services
  * are not part of a gas figure): 3-of-5 signatures over the batch root, as the relayer sends them.
  */
-import { encodeFunctionData, type Hex, type LocalAccount, numberToHex, pad } from 'viem'
-import { inboxAbi } from '../sdk/abi/Inbox.js'
-import { outboxAbi } from '../sdk/abi/Outbox.js'
-import { batchProof, batchRoot } from '../sdk/messaging/batch.js'
-import { batchDigest, signBatch } from '../sdk/messaging/digest.js'
-import { encodeCommitteeProof, sortSignaturesBySigner } from '../sdk/messaging/proof.js'
+import { type Hex, type LocalAccount, numberToHex, pad } from 'viem'
+import { batchRoot } from '../sdk/messaging/batch.js'
+import { committeeProofs, deliveryCalldata, laneBatchDigest } from '../sdk/messaging/delivery.js'
+import { signBatch } from '../sdk/messaging/digest.js'
+import { sortSignaturesBySigner } from '../sdk/messaging/proof.js'
 import type { TestChain } from '../testing/devnet.js'
+import { type Sent, sendMessage } from '../testing/messaging.js'
 import type { ResultRow } from './lib/results.js'
 
 export const SYSTEM = 'Isthmus'
+/** The payload size Hyperlane's half sends too. */
 const BODY_BYTES = 32
-const GAS_LIMIT = 100_000
 
-type Sent = { id: Hex; encoded: Hex; gasUsed: bigint }
-
-async function send(source: TestChain, dest: TestChain, i: number): Promise<Sent> {
-  const hash = await source.wallet.writeContract({
-    address: source.entry.contracts.Outbox as Hex,
-    abi: outboxAbi,
-    functionName: 'send',
-    args: [
-      BigInt(dest.entry.chainId),
-      dest.entry.contracts.BenchReceiver as Hex,
-      pad(numberToHex(i + 1), { size: BODY_BYTES }),
-      GAS_LIMIT,
-    ],
+const send = (source: TestChain, dest: TestChain, i: number) =>
+  sendMessage(source, dest, pad(numberToHex(i + 1), { size: BODY_BYTES }), {
+    gasLimit: 100_000,
+    receiver: 'BenchReceiver',
   })
-  const receipt = await source.public.waitForTransactionReceipt({ hash })
-  const log = receipt.logs.find(
-    (l) => l.address.toLowerCase() === source.entry.contracts.Outbox!.toLowerCase(),
-  )!
-  const { decodeEventLog } = await import('viem')
-  const event = decodeEventLog({
-    abi: outboxAbi,
-    data: log.data,
-    topics: log.topics,
-    eventName: 'MessageSent',
-  })
-  return { id: event.args.id, encoded: event.args.message, gasUsed: receipt.gasUsed }
-}
 
-/** Proofs for a batch as the relayer builds them: signatures on the first only. */
-async function proofsFor(
-  source: TestChain,
-  dest: TestChain,
-  signers: readonly LocalAccount[],
-  ids: Hex[],
-): Promise<Hex[]> {
-  const root = batchRoot(ids)
-  const digest = batchDigest({
-    sourceChainId: BigInt(source.entry.chainId),
-    sourceOutbox: source.entry.contracts.Outbox as Hex,
-    destChainId: BigInt(dest.entry.chainId),
-    destInbox: dest.entry.contracts.Inbox as Hex,
+async function deliver(source: TestChain, dest: TestChain, signers: readonly LocalAccount[], batch: Sent[]) {
+  const ids = batch.map((m) => m.id)
+  const digest = laneBatchDigest(source.entry, dest.entry, {
     epoch: 1,
-    root,
+    root: batchRoot(ids),
     leafCount: ids.length,
   })
   const signatures = await sortSignaturesBySigner(
     digest,
     await Promise.all(signers.map((s) => signBatch(s, digest))),
   )
-  return ids.map((_, i) =>
-    encodeCommitteeProof({
-      epoch: 1,
-      leafCount: ids.length,
-      root,
-      siblings: batchProof(ids, i),
-      signatures: i === 0 ? signatures : [],
-    }),
+  const data = deliveryCalldata(
+    batch.map((m) => m.encoded),
+    committeeProofs(ids, 1, signatures),
   )
-}
-
-async function execute(dest: TestChain, messages: Sent[], proofs: Hex[]): Promise<bigint> {
-  const data =
-    messages.length === 1
-      ? encodeFunctionData({
-          abi: inboxAbi,
-          functionName: 'execute',
-          args: [messages[0]!.encoded, proofs[0]!],
-        })
-      : encodeFunctionData({
-          abi: inboxAbi,
-          functionName: 'executeBatch',
-          args: [messages.map((m) => m.encoded), proofs],
-        })
   const hash = await dest.wallet.sendTransaction({ to: dest.entry.contracts.Inbox as Hex, data })
   const receipt = await dest.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new Error(`execution reverted: ${hash}`)
@@ -108,40 +56,24 @@ export async function measureIsthmusGas(
   const sends: Sent[] = []
   for (let i = 0; i < 3; i++) sends.push(await send(source, dest, counter++))
   const executes: bigint[] = []
-  for (const message of sends)
-    executes.push(await execute(dest, [message], await proofsFor(source, dest, signers, [message.id])))
-  const batchRows: ResultRow[] = []
-  for (const size of [8, 32]) {
-    const batch: Sent[] = []
-    for (let i = 0; i < size; i++) batch.push(await send(source, dest, counter++))
-    const gas = await execute(
-      dest,
-      batch,
-      await proofsFor(
-        source,
-        dest,
-        signers,
-        batch.map((m) => m.id),
-      ),
-    )
-    batchRows.push({
-      system: SYSTEM,
-      operation: `verify+deliver, batch of ${size}, per message`,
-      value: Math.round(Number(gas) / size),
-      unit: 'gas',
-    })
-  }
-  const row = (operation: string, gas: bigint): ResultRow => ({
+  for (const message of sends) executes.push(await deliver(source, dest, signers, [message]))
+  const row = (operation: string, gas: bigint | number): ResultRow => ({
     system: SYSTEM,
     operation,
-    value: Number(gas),
+    value: Math.round(Number(gas)),
     unit: 'gas',
   })
-  return [
+  const rows = [
     row('send (first)', sends[0]!.gasUsed),
     row('send (steady state)', sends[2]!.gasUsed),
     row('verify+deliver one message 3-of-5 (first)', executes[0]!),
     row('verify+deliver one message 3-of-5 (steady state)', executes[2]!),
-    ...batchRows,
   ]
+  for (const size of [8, 32]) {
+    const batch: Sent[] = []
+    for (let i = 0; i < size; i++) batch.push(await send(source, dest, counter++))
+    const gas = await deliver(source, dest, signers, batch)
+    rows.push(row(`verify+deliver, batch of ${size}, per message`, Number(gas) / size))
+  }
+  return rows
 }

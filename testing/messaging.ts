@@ -32,14 +32,21 @@ export function startTestValidator(
   })
 }
 
-export type Sent = { id: Hex; nonce: bigint; encoded: Hex; blockNumber: bigint }
+export type Sent = { id: Hex; nonce: bigint; encoded: Hex; blockNumber: bigint; gasUsed: bigint }
 
-/** Sends a message through the source Outbox to the destination's DevnetReceiver. */
+export type SendOptions = {
+  gasLimit?: number
+  account?: LocalAccount
+  /** Which of the destination's sink contracts receives it (default DevnetReceiver). */
+  receiver?: 'DevnetReceiver' | 'BenchReceiver'
+}
+
+/** Sends a message through the source Outbox to one of the destination's sink receivers. */
 export async function sendMessage(
   source: TestChain,
   dest: TestChain,
   payload: string | Hex = 'hello',
-  { gasLimit = 200_000, account = source.accounts[3]! }: { gasLimit?: number; account?: LocalAccount } = {},
+  { gasLimit = 200_000, account = source.accounts[3]!, receiver = 'DevnetReceiver' }: SendOptions = {},
 ): Promise<Sent> {
   const hash = await source.wallet.writeContract({
     account,
@@ -48,7 +55,7 @@ export async function sendMessage(
     functionName: 'send',
     args: [
       BigInt(dest.entry.chainId),
-      dest.entry.contracts.DevnetReceiver as Hex,
+      dest.entry.contracts[receiver] as Hex,
       payload.startsWith('0x') ? (payload as Hex) : stringToHex(payload),
       gasLimit,
     ],
@@ -60,6 +67,7 @@ export async function sendMessage(
     nonce: event!.args.nonce,
     encoded: event!.args.message,
     blockNumber: receipt.blockNumber,
+    gasUsed: receipt.gasUsed,
   }
 }
 

@@ -3,7 +3,6 @@ import {
   type Chain,
   createPublicClient,
   decodeEventLog,
-  encodeFunctionData,
   type Hex,
   http,
   keccak256,
@@ -15,9 +14,8 @@ import {
 import { inboxAbi } from '../../sdk/abi/Inbox.js'
 import { pollingIntervalMs, viemChain } from '../../sdk/client.js'
 import type { ChainEntry, Manifest } from '../../sdk/manifest.js'
-import { batchProof, batchRoot } from '../../sdk/messaging/batch.js'
-import { batchDigest } from '../../sdk/messaging/digest.js'
-import { encodeCommitteeProof } from '../../sdk/messaging/proof.js'
+import { batchRoot } from '../../sdk/messaging/batch.js'
+import { committeeProofs, deliveryCalldata, laneBatchDigest } from '../../sdk/messaging/delivery.js'
 import type { Logger } from '../core/logger.js'
 import { backoffMs, sleep } from '../core/sleep.js'
 import type { Store } from '../core/store.js'
@@ -160,39 +158,14 @@ export class DestinationWorker {
         validatorUrls: this.validatorUrls,
         query: { source: source.chainId, dest: this.dest.chainId, from, to },
         root,
-        digestFor: (epoch) =>
-          batchDigest({
-            sourceChainId: BigInt(source.chainId),
-            sourceOutbox: source.contracts.Outbox as Hex,
-            destChainId: BigInt(this.dest.chainId),
-            destInbox: this.inbox,
-            epoch,
-            root,
-            leafCount: ids.length,
-          }),
+        digestFor: (epoch) => laneBatchDigest(source, this.dest, { epoch, root, leafCount: ids.length }),
         committee: this.committeeFor(verifier),
       })
-      const proofs = ids.map((_, i) =>
-        encodeCommitteeProof({
-          epoch: quorum.epoch,
-          leafCount: ids.length,
-          root,
-          siblings: batchProof(ids, i),
-          signatures: i === 0 ? quorum.signatures : [],
-        }),
+      const proofs = committeeProofs(ids, quorum.epoch, quorum.signatures)
+      const data = deliveryCalldata(
+        messages.map((m) => m.encoded),
+        proofs,
       )
-      const data =
-        ids.length === 1
-          ? encodeFunctionData({
-              abi: inboxAbi,
-              functionName: 'execute',
-              args: [messages[0]!.encoded, proofs[0]!],
-            })
-          : encodeFunctionData({
-              abi: inboxAbi,
-              functionName: 'executeBatch',
-              args: [messages.map((m) => m.encoded), proofs],
-            })
       prepared = { data, quorum }
     } catch (error) {
       this.postpone(messages, (error as Error).message)

@@ -3,7 +3,8 @@ import { committeeVerifierAbi } from '../../sdk/abi/CommitteeVerifier.js'
 import { viemChain } from '../../sdk/client.js'
 import type { ChainEntry, Manifest } from '../../sdk/manifest.js'
 import { batchRoot } from '../../sdk/messaging/batch.js'
-import { batchDigest, signBatch } from '../../sdk/messaging/digest.js'
+import { laneBatchDigest } from '../../sdk/messaging/delivery.js'
+import { signBatch } from '../../sdk/messaging/digest.js'
 import { HttpError } from '../core/http.js'
 import type { Logger } from '../core/logger.js'
 import type { Store } from '../core/store.js'
@@ -85,15 +86,7 @@ export class BatchSigner {
     sourceChain: ChainEntry,
     destChain: ChainEntry,
   ): Promise<Hex> {
-    const digest = batchDigest({
-      sourceChainId: BigInt(source),
-      sourceOutbox: sourceChain.contracts.Outbox as Hex,
-      destChainId: BigInt(dest),
-      destInbox: destChain.contracts.Inbox as Hex,
-      epoch,
-      root,
-      leafCount: to - from + 1,
-    })
+    const digest = laneBatchDigest(sourceChain, destChain, { epoch, root, leafCount: to - from + 1 })
     const signature = await signBatch(this.account, digest)
     this.db
       .prepare('INSERT OR IGNORE INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')

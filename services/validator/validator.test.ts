@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import { encodeFunctionData, type Hex, stringToHex } from 'viem'
 import { outboxAbi } from '../../sdk/abi/Outbox.js'
 import { batchRoot } from '../../sdk/messaging/batch.js'
-import { batchDigest, recoverBatchSigner } from '../../sdk/messaging/digest.js'
+import { laneBatchDigest } from '../../sdk/messaging/delivery.js'
+import { recoverBatchSigner } from '../../sdk/messaging/digest.js'
 import { reorg, startTestDevnet, type TestChain, type TestDevnet } from '../../testing/devnet.js'
 import { sendMessage, startTestValidator, tempDir, validatorAccounts } from '../../testing/messaging.js'
 import type { RunningValidator } from './validator.js'
@@ -57,15 +58,7 @@ describe('validator', () => {
     assert.deepEqual(body.messageIds, [a.id, b.id])
     assert.equal(body.root, batchRoot([a.id, b.id]))
     assert.equal(body.epoch, 1)
-    const digest = batchDigest({
-      sourceChainId: BigInt(l1.entry.chainId),
-      sourceOutbox: l1.entry.contracts.Outbox as Hex,
-      destChainId: BigInt(hub.entry.chainId),
-      destInbox: hub.entry.contracts.Inbox as Hex,
-      epoch: 1,
-      root: body.root,
-      leafCount: 2,
-    })
+    const digest = laneBatchDigest(l1.entry, hub.entry, { epoch: 1, root: body.root, leafCount: 2 })
     assert.equal(await recoverBatchSigner(digest, body.signature), validatorAccounts(devnet)[0]!.address)
     assert.equal(body.validator, validatorAccounts(devnet)[0]!.address)
   })
