@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
+import { join } from 'node:path'
 import { encodeFunctionData, type Hex, stringToHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { startDevnet } from '../devnet/devnet.js'
@@ -13,6 +14,7 @@ import { freePortRange } from '../devnet/ports.js'
 import { DEVNET_MNEMONIC } from '../devnet/topology.js'
 import { chainProbeAbi } from '../sdk/abi/ChainProbe.js'
 import { createChainClients } from '../sdk/client.js'
+import { tempDir } from '../testing/messaging.js'
 import { median, type ResultRow, report } from './lib/results.js'
 
 const RUNS = Number(process.env.RUNS ?? 3)
@@ -120,7 +122,28 @@ for (let run = 0; run < RUNS; run++) {
   )
   await devnet.stop()
 }
+// As `npm start` runs it: the same plus the validator committee and the relayer as processes.
+const withServices: number[] = []
+for (let run = 0; run < RUNS; run++) {
+  const t0 = performance.now()
+  const devnet = await startDevnet({
+    firstPort: await freePortRange(4),
+    manifestPath: join(tempDir('bench-devnet'), 'devnet.json'),
+    services: true,
+  })
+  withServices.push(performance.now() - t0)
+  await devnet.stop()
+}
+
 rows.unshift(
+  {
+    system: 'isthmus devnet (anvil)',
+    operation: 'cold start to ready, 4 chains + deploy + services, as npm start (median)',
+    chain: 'all',
+    value: median(withServices) / 1000,
+    unit: 's',
+    runs: RUNS,
+  },
   {
     system: 'isthmus devnet (anvil)',
     operation: 'cold start to ready, 4 chains + deploy (median)',
