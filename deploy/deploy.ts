@@ -14,7 +14,7 @@ import { inboxAbi, inboxBytecode } from '../sdk/abi/Inbox.js'
 import { outboxAbi, outboxBytecode } from '../sdk/abi/Outbox.js'
 import type { ChainClients } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
-import type { ChainEntry } from '../sdk/manifest.js'
+import { type ChainEntry, verifierContractName } from '../sdk/manifest.js'
 
 /** The messaging trust setup every Inbox starts with: who validates, how many must agree, who may pause. */
 export type MessagingSetup = {
@@ -37,9 +37,6 @@ type Step = { name: string; target?: string; data: (book: AddressBook) => Hex }
 export class DeployError extends BaseError {
   override name = 'DeployError'
 }
-
-/** Name of the verifier, on a destination chain, for messages from `source`. */
-export const verifierName = (source: string) => `CommitteeVerifier.${source}`
 
 /** Receivers the devnet allowlists on every lane: the demo/test sink and the benchmark receiver. */
 const SINKS = ['DevnetReceiver', 'BenchReceiver'] as const
@@ -84,7 +81,7 @@ function planChain(
   ]
   for (const source of others) {
     const from = BigInt(source.chainId)
-    const verifier = verifierName(source.name)
+    const verifier = verifierContractName(source.name)
     steps.push(
       deploy(verifier, (book) =>
         encodeDeployData({

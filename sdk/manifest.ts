@@ -77,6 +77,9 @@ export async function writeManifest(path: string, manifest: Manifest): Promise<v
   await rename(tmp, path)
 }
 
+/** Manifest name of the verifier, on a destination chain, for messages from chain `source`. */
+export const verifierContractName = (source: string) => `CommitteeVerifier.${source}`
+
 export function chainByName(manifest: Manifest, name: string): ChainEntry {
   const chain = manifest.chains.find((c) => c.name === name)
   if (!chain) {

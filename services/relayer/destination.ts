@@ -13,7 +13,7 @@ import {
 } from 'viem'
 import { inboxAbi } from '../../sdk/abi/Inbox.js'
 import { pollingIntervalMs, viemChain } from '../../sdk/client.js'
-import type { ChainEntry, Manifest } from '../../sdk/manifest.js'
+import { type ChainEntry, type Manifest, verifierContractName } from '../../sdk/manifest.js'
 import { batchRoot } from '../../sdk/messaging/batch.js'
 import { committeeProofs, deliveryCalldata, laneBatchDigest } from '../../sdk/messaging/delivery.js'
 import type { Logger } from '../core/logger.js'
@@ -150,7 +150,7 @@ export class DestinationWorker {
     const to = from + messages.length - 1
     const ids = messages.map((m) => m.id)
     const root = batchRoot(ids)
-    const verifier = this.dest.contracts[`CommitteeVerifier.${source.name}`] as Hex
+    const verifier = this.dest.contracts[verifierContractName(source.name)] as Hex
     let prepared: { data: Hex; quorum: Awaited<ReturnType<typeof collectQuorum>> }
     const t0 = performance.now()
     try {

@@ -1,7 +1,7 @@
 import { createPublicClient, type Hex, http, type LocalAccount } from 'viem'
 import { committeeVerifierAbi } from '../../sdk/abi/CommitteeVerifier.js'
 import { viemChain } from '../../sdk/client.js'
-import type { ChainEntry, Manifest } from '../../sdk/manifest.js'
+import { type ChainEntry, type Manifest, verifierContractName } from '../../sdk/manifest.js'
 import { batchRoot } from '../../sdk/messaging/batch.js'
 import { laneBatchDigest } from '../../sdk/messaging/delivery.js'
 import { signBatch } from '../../sdk/messaging/digest.js'
@@ -43,7 +43,7 @@ export class BatchSigner {
     const { source, dest, from, to } = request
     const sourceChain = this.chain(source)
     const destChain = this.chain(dest)
-    const verifier = destChain.contracts[`CommitteeVerifier.${sourceChain.name}`]
+    const verifier = destChain.contracts[verifierContractName(sourceChain.name)]
     if (!verifier) throw new HttpError(404, `no lane from ${sourceChain.name} to ${destChain.name}`)
     const indexer = this.indexers.get(source)
     if (indexer?.halted) throw new HttpError(503, `not signing for ${sourceChain.name}: ${indexer.halted}`)
