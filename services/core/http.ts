@@ -1,12 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { BaseError } from '../../sdk/errors.js'
 import type { Logger } from './logger.js'
 
 /** A handler's answer: an HTTP status and a JSON body. */
 export type JsonResponse = { status: number; body: unknown }
 export type Route = (url: URL, request: IncomingMessage) => Promise<JsonResponse | undefined>
 
-export class HttpError extends Error {
+/** An answer other than 200: its status and message reach the client as `{ error, ...extra }`. */
+export class HttpError extends BaseError {
+  override name = 'HttpError'
+
   constructor(
     readonly status: number,
     message: string,
