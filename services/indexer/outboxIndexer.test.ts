@@ -98,7 +98,10 @@ describe('OutboxIndexer against an RPC that lies', () => {
       }),
     )
     await sendFinal()
-    await assert.rejects(indexer.poll(), /^IndexerHaltedError: l1: bad-log: MessageSent 0x[0-9a-f]{64} in 0x[0-9a-f]{64} is inconsistent/)
+    await assert.rejects(
+      indexer.poll(),
+      /^IndexerHaltedError: l1: bad-log: MessageSent 0x[0-9a-f]{64} in 0x[0-9a-f]{64} is inconsistent/,
+    )
     assert.equal(db.prepare('SELECT COUNT(*) FROM messages').pluck().get(), 0)
   })
 
