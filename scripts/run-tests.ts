@@ -7,7 +7,11 @@ import { spawnSync } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
-const roots = ['bench', 'bin', 'cli', 'deploy', 'devnet', 'scripts', 'sdk', 'testing']
+/** Every top-level folder is searched (a new component's tests can never be forgotten), except these. */
+const notSources = new Set(['node_modules', 'out', 'artifacts', 'cache', 'contracts', 'vectors', 'docs'])
+const roots = (await readdir('.', { withFileTypes: true }))
+  .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !notSources.has(e.name))
+  .map((e) => e.name)
 const filters = process.argv.slice(2)
 
 const files: string[] = []
