@@ -7,6 +7,7 @@ import { pollingIntervalMs, viemChain } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
 import { finalizedBlockNumber } from '../sdk/finality.js'
 import type { ChainEntry, Manifest } from '../sdk/manifest.js'
+import { executionStateName } from '../sdk/messaging/executionState.js'
 import { decodeMessage, type Message } from '../sdk/messaging/message.js'
 import { accountFromEnv } from './service.js'
 import { UsageError } from './usage.js'
@@ -77,10 +78,8 @@ export async function findSentMessage(manifest: Manifest, id: Hex): Promise<Sour
   throw new BaseError(`no message ${id} on any chain of the manifest`)
 }
 
-const STATES = ['untouched', 'success', 'failure'] as const
-
 export type DestinationRecord = {
-  state: (typeof STATES)[number]
+  state: ReturnType<typeof executionStateName>
   executions: { txHash: Hex; blockNumber: bigint; state: string; returnData: Hex }[]
 }
 
@@ -105,11 +104,11 @@ export async function destinationState(record: SourceRecord, id: Hex): Promise<D
     }),
   ])
   return {
-    state: STATES[state] ?? 'untouched',
+    state: executionStateName(state),
     executions: logs.map((log) => ({
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
-      state: STATES[log.args.state] ?? String(log.args.state),
+      state: executionStateName(log.args.state),
       returnData: log.args.returnData,
     })),
   }

@@ -2,6 +2,7 @@ import { type Hex, parseEventLogs } from 'viem'
 import { inboxAbi } from '../../sdk/abi/Inbox.js'
 import { createChainClients } from '../../sdk/client.js'
 import { BaseError } from '../../sdk/errors.js'
+import { executionStateName } from '../../sdk/messaging/executionState.js'
 import { explainFailure } from '../../services/relayer/reasons.js'
 import { destinationState, findSentMessage, senderAccount, toJson } from '../messaging.js'
 import { loadManifest } from '../service.js'
@@ -14,8 +15,6 @@ export const help = `isthmus retry <id>: execute a failed message again, with mo
   --manifest <path> default .isthmus/devnet.json
 
 Anyone may retry a failed message; no proof is needed (it was verified when it first ran).`
-
-const STATES = ['untouched', 'success', 'failure'] as const
 
 export async function run(argv: string[]): Promise<void> {
   const { values: flags, positionals } = parseCommand(
@@ -45,7 +44,7 @@ export async function run(argv: string[]): Promise<void> {
   })
   const receipt = await client.waitForTransactionReceipt({ hash })
   const [event] = parseEventLogs({ abi: inboxAbi, eventName: 'ExecutionStateChanged', logs: receipt.logs })
-  const state = STATES[event?.args.state ?? 0]
+  const state = executionStateName(event?.args.state ?? 0)
   const reason = state === 'failure' ? explainFailure(event!.args.returnData) : null
   if (flags.json) return console.log(toJson({ id, state, tx: hash, gasLimit, reason }))
   console.log(`retried ${id} on ${record.dest.name} with gas limit ${gasLimit}: ${state} (tx ${hash})`)

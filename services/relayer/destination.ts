@@ -16,6 +16,7 @@ import { pollingIntervalMs, viemChain } from '../../sdk/client.js'
 import { type ChainEntry, type Manifest, verifierContractName } from '../../sdk/manifest.js'
 import { batchRoot } from '../../sdk/messaging/batch.js'
 import { committeeProofs, deliveryCalldata, laneBatchDigest } from '../../sdk/messaging/delivery.js'
+import { executionStateName } from '../../sdk/messaging/executionState.js'
 import type { Logger } from '../core/logger.js'
 import { backoffMs, sleep } from '../core/sleep.js'
 import type { Store } from '../core/store.js'
@@ -26,7 +27,6 @@ import type { BatchRow } from './schema.js'
 type Pending = { id: Hex; source_chain: number; nonce: number; encoded: Hex; attempts: number | null }
 type Batch = { source: ChainEntry; from: number; messages: Pending[] }
 
-const EXECUTION_STATE = ['untouched', 'success', 'failure'] as const
 /** How often failed messages are checked for a successful retry by someone else. */
 const RECONCILE_EVERY_MS = 5_000
 /** Delivery transactions per destination awaiting their receipts at once. */
@@ -44,8 +44,6 @@ export class DestinationWorker {
   private idle: AbortController | undefined
   /** Batches being settled (receipt awaited), by batch id. */
   private readonly inflight = new Map<number, Promise<void>>()
-  /** Milliseconds spent in each phase of the last batch, for the logs. */
-  private timings: Record<string, number> = {}
   private readonly committees = new Map<string, CommitteeView>()
 
   constructor(
@@ -107,7 +105,7 @@ export class DestinationWorker {
         functionName: 'executionState',
         args: [BigInt(message.source_chain), BigInt(message.nonce)],
       })
-      if (EXECUTION_STATE[state] !== 'success') continue
+      if (executionStateName(state) !== 'success') continue
       this.db
         .prepare("UPDATE deliveries SET status = 'success', reason = NULL, updated_at = ? WHERE id = ?")
         .run(Date.now(), message.id)
@@ -171,8 +169,7 @@ export class DestinationWorker {
       this.postpone(messages, (error as Error).message)
       throw error
     }
-    this.timings.quorum = performance.now() - t0
-    await this.submit(batch, to, root, prepared.data, prepared.quorum)
+    await this.submit(batch, to, root, prepared.data, prepared.quorum, performance.now() - t0)
     return true
   }
 
@@ -182,6 +179,7 @@ export class DestinationWorker {
     root: Hex,
     data: Hex,
     quorum: { epoch: number; signers: Hex[]; signatures: Hex[] },
+    quorumMs: number,
   ) {
     const { source, from, messages } = batch
     const account = this.account as Account & LocalAccount
@@ -241,12 +239,12 @@ export class DestinationWorker {
       for (const m of messages) upsert.run(m.id, lastInsertRowid, now)
       return Number(lastInsertRowid)
     })()
-    this.timings.prepare = performance.now() - t1
+    const prepareMs = performance.now() - t1
     const t2 = performance.now()
     const sent = this.broadcast(batchId, raw).then(
       () =>
         this.logger.info(
-          { dest: this.dest.name, batch: batchId, ...this.timings, broadcast: performance.now() - t2 },
+          { dest: this.dest.name, batch: batchId, quorumMs, prepareMs, broadcastMs: performance.now() - t2 },
           'batch sent',
         ),
       (error: Error) =>
@@ -320,14 +318,14 @@ export class DestinationWorker {
       if (log.address.toLowerCase() !== this.inbox.toLowerCase()) continue
       const event = decodeEventLog({ abi: inboxAbi, data: log.data, topics: log.topics, strict: false })
       if (event.eventName === 'ExecutionStateChanged' && event.args.messageId) {
-        const failed = EXECUTION_STATE[event.args.state ?? 0] === 'failure'
+        const failed = executionStateName(event.args.state ?? 0) === 'failure'
         outcomes.set(event.args.messageId, {
           status: failed ? 'failure' : 'success',
           reason: failed ? explainFailure(event.args.returnData ?? '0x') : null,
         })
       }
       if (event.eventName === 'ExecutionSkipped' && event.args.messageId) {
-        const failed = EXECUTION_STATE[event.args.state ?? 0] === 'failure'
+        const failed = executionStateName(event.args.state ?? 0) === 'failure'
         outcomes.set(event.args.messageId, {
           status: failed ? 'failure' : 'success',
           reason: failed ? 'executed earlier by someone else, and failed: see its first execution' : null,
