@@ -20,9 +20,14 @@ export function accountFromEnv(variable: string): LocalAccount | undefined {
   return privateKeyToAccount(key as Hex)
 }
 
+/** How long a graceful stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 4_000
+
 /**
  * Runs a started service until SIGINT/SIGTERM — or, under a supervisor (ISTHMUS_SUPERVISED=1),
- * until its stdin closes, so it never outlives the devnet that started it.
+ * until its stdin closes, so it never outlives the devnet that started it. A stop that hangs (a
+ * loop waiting on an RPC whose chain is gone) is cut short: every service's state is a crash-safe
+ * SQLite journal, so exiting mid-step loses nothing.
  */
 export function runUntilStopped(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -30,6 +35,10 @@ export function runUntilStopped(stop: () => Promise<void>): Promise<void> {
     const shutdown = () => {
       if (stopping) return
       stopping = true
+      setTimeout(() => {
+        process.stderr.write(`graceful stop took over ${STOP_DEADLINE_MS} ms: exiting\n`)
+        process.exit(1)
+      }, STOP_DEADLINE_MS).unref()
       stop().then(resolve, reject)
     }
     process.once('SIGINT', shutdown)

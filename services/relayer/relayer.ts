@@ -61,8 +61,9 @@ export async function startRelayer(options: RelayerOptions): Promise<RunningRela
     url: server.url,
     async stop() {
       controller.abort()
-      await running
+      // Stop listening first: the port is free at once even if a loop still waits on a dead RPC.
       await server.close()
+      await running
       db.close()
     },
   }

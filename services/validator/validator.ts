@@ -60,8 +60,9 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
     address: account.address,
     async stop() {
       controller.abort()
-      await following
+      // Stop listening first: the port is free at once even if a loop still waits on a dead RPC.
       await server.close()
+      await following
       db.close()
     },
   }
