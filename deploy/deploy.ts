@@ -15,24 +15,19 @@ import { outboxAbi, outboxBytecode } from '../sdk/abi/Outbox.js'
 import type { ChainClients } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
 import { type ChainEntry, verifierContractName } from '../sdk/manifest.js'
+import { type MarginSetup, planMargin } from './margin.js'
+import { type AddressBook, call, deploy, type Step } from './steps.js'
 
 /** The messaging trust setup every Inbox starts with: who validates, how many must agree, who may pause. */
 export type MessagingSetup = {
   validators: readonly Address[]
   threshold: number
   guardian: Address
+  /** The margin stack (tokens, vaults, price feeds, engine) needs oracle nodes; without them it is left out. */
+  margin?: MarginSetup
 }
 
 export type DeployTarget = { entry: ChainEntry; clients: ChainClients }
-
-/** The address a contract gets on a chain, by chain and contract name (known before anything is mined). */
-type AddressBook = (chain: string, contract: string) => Address
-
-/**
- * One transaction of a chain's deployment: a contract creation (`target` undefined, `name` is the
- * contract's) or a call to `target`. `data` is built once every address is known.
- */
-type Step = { name: string; target?: string; data: (book: AddressBook) => Hex }
 
 export class DeployError extends BaseError {
   override name = 'DeployError'
@@ -40,13 +35,6 @@ export class DeployError extends BaseError {
 
 /** Receivers the devnet allowlists on every lane: the demo/test sink and the benchmark receiver. */
 const SINKS = ['DevnetReceiver', 'BenchReceiver'] as const
-
-const deploy = (name: string, data: Step['data']): Step => ({ name, data })
-const call = (target: string, what: string, data: Step['data']): Step => ({
-  name: `${target}.${what}`,
-  target,
-  data,
-})
 
 /**
  * What one chain gets: the messaging core, a verifier per other chain wired into its Inbox, the
@@ -130,7 +118,10 @@ export async function deployAll(targets: readonly DeployTarget[], setup: Messagi
     targets.map(async ({ entry, clients }) => {
       const owner = clients.wallet.account.address
       const others = targets.map((t) => t.entry).filter((e) => e.name !== entry.name)
-      const steps = planChain(entry, others, setup, owner)
+      const steps = [
+        ...planChain(entry, others, setup, owner),
+        ...(setup.margin ? planMargin(entry, others, setup.margin, setup.guardian, owner) : []),
+      ]
       const firstNonce = await clients.public.getTransactionCount({ address: owner, blockTag: 'pending' })
       const addresses: Record<string, Address> = {}
       steps.forEach((step, i) => {
@@ -164,7 +155,8 @@ async function sendPlan({ entry, clients, steps, firstNonce, addresses }: ChainP
     const data = step.data(book)
     const nonce = firstNonce + i
     const to = step.target ? book(entry.name, step.target) : undefined
-    const gas = step.target ? CALL_GAS : await client.estimateGas({ account: wallet.account, data })
+    const gas =
+      step.gas ?? (step.target ? CALL_GAS : await client.estimateGas({ account: wallet.account, data }))
     hashes.push(await wallet.sendTransaction({ to, data, nonce, gas: (gas * 6n) / 5n }))
   }
   const receipts = await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash })))

@@ -67,11 +67,12 @@ library LatencyMath {
         return p.conf + ageError;
     }
 
-    /// @notice The liquidation horizon in seconds: detection, hub finality, relay, and the time to
-    /// unwind the position at the asset's market depth. Rounded up.
-    function horizonSeconds(LatencyInput memory p) internal pure returns (uint256) {
-        if (p.unwindPerDay == 0) return p.horizon;
-        return p.horizon + M.fullMulDivUp(p.amount, DAY, p.unwindPerDay);
+    /// @notice The liquidation horizon in years: detection, hub finality, relay, and the time to unwind
+    /// the position at the asset's market depth (kept fractional: whole seconds would bias large books).
+    /// Rounded up.
+    function horizonYears(LatencyInput memory p) internal pure returns (uint256 years_) {
+        years_ = M.divWadUp(p.horizon, YEAR);
+        if (p.unwindPerDay != 0) years_ += M.fullMulDivUp(p.amount, DAY * WAD, p.unwindPerDay * YEAR);
     }
 
     /// @notice λ = (1 − e)·(1 − b)·exp(−z·σ·(√(T0 + T) − √T0)) for a final position, rounded down.
@@ -81,11 +82,12 @@ library LatencyMath {
         fresh = isFresh(p.priceAge, p.heartbeat, p.grace);
         uint256 e = oracleError(p);
         if (e >= WAD) return (0, fresh);
-        uint256 years_ = M.divWadUp(horizonSeconds(p), YEAR);
+        uint256 years_ = horizonYears(p);
         uint256 keep = M.mulWad(WAD - e, WAD - bridgeLoss(p.bridgeIntensity, p.bridgeLgd, years_));
         uint256 t0 = M.mulWad(p.sqrtT0, p.sqrtT0);
-        // √(T0 + T) − √T0, with √ rounded up on the larger term so the drift rounds up.
-        uint256 drift = M.mulWadUp(M.mulWadUp(Z, p.volatility), M.sqrtWad(t0 + years_) + 1 - p.sqrtT0);
+        // √(T0 + T) − √T0, with √ rounded up on the larger term so the drift rounds up; T0 is √T0
+        // squared and rounded down, so for T = 0 the difference can dip below zero: floor it there.
+        uint256 drift = M.mulWadUp(M.mulWadUp(Z, p.volatility), M.zeroFloorSub(M.sqrtWad(t0 + years_) + 1, p.sqrtT0));
         return (M.mulWad(keep, _expNeg(drift)), fresh);
     }
 
