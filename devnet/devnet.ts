@@ -90,6 +90,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   })
   const accounts = deriveAccounts(mnemonic, range(accountCount))
   const validators = deriveAccounts(mnemonic, DEVNET_ROLES.validators)
+  const oracles = deriveAccounts(mnemonic, DEVNET_ROLES.oracles)
 
   try {
     if (options.deploy ?? true) {
@@ -101,6 +102,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           validators: validators.map((v) => v.address as Address),
           threshold: DEVNET_ROLES.threshold,
           guardian,
+          margin: {
+            oracles: oracles.map((o) => o.address as Address),
+            faulty: DEVNET_ROLES.oraclesFaulty,
+          },
         },
       )
     }
@@ -111,6 +116,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       chains: chains.map((c) => c.entry),
       accounts,
       messaging: { threshold: DEVNET_ROLES.threshold, validators },
+      oracles: { faulty: DEVNET_ROLES.oraclesFaulty, nodes: oracles },
       services: {},
     }
     const manifestPath = options.manifestPath

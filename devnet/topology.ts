@@ -31,9 +31,10 @@ export const defaultTopology: readonly ChainSpec[] = [
 
 /** Anvil's default mnemonic: public, so every account it derives is a devnet-only key. */
 export const DEVNET_MNEMONIC = 'test test test test test test test test test test test junk'
-export const DEVNET_ACCOUNTS = 10
+/** Funded accounts: users, services that send transactions (relayer, oracle nodes, keeper). */
+export const DEVNET_ACCOUNTS = 20
 
-/** Who is who among the devnet accounts (mnemonic indexes). Validators only sign, so they need no funds. */
+/** Who is who among the devnet accounts (mnemonic indexes). */
 export const DEVNET_ROLES = {
   deployer: 0,
   relayer: 1,
@@ -42,6 +43,11 @@ export const DEVNET_ROLES = {
   firstUser: 3,
   validators: [10, 11, 12, 13, 14],
   threshold: 3,
+  /** Price oracle nodes (they transmit, so they are funded): n = 4 tolerates f = 1 faulty. */
+  oracles: [15, 16, 17, 18],
+  oraclesFaulty: 1,
+  /** Watches accounts, calls margins and liquidates. */
+  keeper: 19,
 } as const
 
 export function finalityRule(spec: ChainSpec): FinalityRule {

@@ -43,6 +43,13 @@ export const manifestSchema = z.object({
       validators: z.array(accountSchema),
     })
     .optional(),
+  /** The price oracle nodes every PriceFeed was set up with. */
+  oracles: z
+    .object({
+      faulty: z.number().int().nonnegative(),
+      nodes: z.array(accountSchema),
+    })
+    .optional(),
   /** URLs of running services by name, filled in as they start. */
   services: z.record(z.string(), z.url()),
 })

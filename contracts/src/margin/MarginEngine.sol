@@ -11,6 +11,7 @@ import {MessageLib} from "../messaging/libraries/MessageLib.sol";
 import {Outbox, TokenAmount} from "../messaging/Outbox.sol";
 import {AggregatorV3Interface} from "../oracles/interfaces/AggregatorV3Interface.sol";
 import {LatencyInput, LatencyMath} from "./LatencyMath.sol";
+import {LatencyModel} from "./LatencyModel.sol";
 import {Credit, MarginMessages, Release} from "./MarginMessages.sol";
 
 /// @notice Risk parameters of one asset, as the owner sets them (WAD ratios, seconds).
@@ -173,6 +174,8 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     }
 
     IERC20 public immutable usdc;
+    /// @notice Computes every position's λ (a contract of its own: see LatencyModel).
+    LatencyModel public immutable latency;
     Outbox public immutable outbox;
     address public immutable inbox;
     uint64 public immutable hubChainId;
@@ -267,12 +270,20 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         return "MarginEngine 1.0.0";
     }
 
-    constructor(address owner_, address guardian_, Outbox outbox_, address inbox_, uint64 hubChainId_, IERC20 usdc_)
-        Guardable(owner_, guardian_)
-    {
-        if (address(outbox_) == address(0) || inbox_ == address(0) || address(usdc_) == address(0)) {
-            revert EngineZeroAddress();
-        }
+    constructor(
+        address owner_,
+        address guardian_,
+        Outbox outbox_,
+        address inbox_,
+        uint64 hubChainId_,
+        IERC20 usdc_,
+        LatencyModel latency_
+    ) Guardable(owner_, guardian_) {
+        if (
+            address(outbox_) == address(0) || inbox_ == address(0) || address(usdc_) == address(0)
+                || address(latency_) == address(0)
+        ) revert EngineZeroAddress();
+        latency = latency_;
         outbox = outbox_;
         inbox = inbox_;
         hubChainId = hubChainId_;
@@ -644,7 +655,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         if (p.ltv > p.liquidationThreshold) revert EngineInvalidConfig("ltv > liquidation threshold");
         if (p.liquidationBonus < WAD) revert EngineInvalidConfig("liquidation bonus < 1");
         if (p.decimals > 36) revert EngineInvalidConfig("decimals > 36");
-        uint256 sqrtT0 = LatencyMath.sqrtBaselineHorizon(p.liquidationThreshold, p.liquidationBonus, p.volatility);
+        uint256 sqrtT0 = latency.sqrtBaselineHorizon(p.liquidationThreshold, p.liquidationBonus, p.volatility);
         Asset storage a = _assets[assetId];
         a.feed = p.feed;
         a.heartbeat = p.heartbeat;
@@ -710,7 +721,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         age = block.timestamp > updatedAt ? block.timestamp - updatedAt : 0;
         if (!asset.enabled) return (valueUsd, priceWad, age, 0, false);
         Chain memory chain = _chains[chainId];
-        (lambda, fresh) = LatencyMath.lambda(
+        (lambda, fresh) = latency.lambda(
             LatencyInput({
                 amount: position.amount,
                 priceAge: age,
@@ -765,7 +776,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         bool fullClose = health.lhf <= FULL_CLOSE_LHF || health.debtUsd < _globals.smallDebtUsd;
         repaid = M.min(repayAmount, fullClose ? debt : debt / 2);
         Asset storage asset = _assets[target.assetId];
-        bonus = LatencyMath.remoteBonus(
+        bonus = latency.remoteBonus(
             asset.liquidationBonus, asset.volatility, uint256(_globals.hubFinalityTime) + chain.relayTime
         );
         if (target.weight != 0) bonus = M.min(bonus, M.divWad(health.lhf, target.weight));

@@ -10,6 +10,7 @@ import {BurnMintPool} from "../../src/messaging/pools/BurnMintPool.sol";
 import {
     AssetParams, ChainParams, Globals, Health, MarginEngine, RateModel
 } from "../../src/margin/MarginEngine.sol";
+import {LatencyModel} from "../../src/margin/LatencyModel.sol";
 import {Credit, MarginMessages, Release} from "../../src/margin/MarginMessages.sol";
 import {BurnMintERC20} from "../../src/tokens/BurnMintERC20.sol";
 import {MockAggregator} from "./mocks/MockAggregator.sol";
@@ -59,7 +60,7 @@ abstract contract MarginFixture is Test {
         vm.warp(1_700_000_000);
         usdc = new BurnMintERC20("USD Coin", "USDC", 6, owner);
         outbox = new Outbox(owner, guardian);
-        engine = new MarginEngine(owner, guardian, outbox, address(this), HUB, usdc);
+        engine = new MarginEngine(owner, guardian, outbox, address(this), HUB, usdc, new LatencyModel());
         usdcPool = new BurnMintPool(usdc, address(outbox), address(0xdead));
         ethFeed = new MockAggregator(8, 3000e8);
         btcFeed = new MockAggregator(8, 60_000e8);
