@@ -11,7 +11,12 @@ import type { ChainEntry } from '../sdk/manifest.js'
 import { call, deploy, type Step } from './steps.js'
 
 /** Who signs prices, and how many of them may be faulty (n ≥ 3f + 1). */
-export type MarginSetup = { oracles: readonly Address[]; faulty: number }
+export type MarginSetup = {
+  oracles: readonly Address[]
+  faulty: number
+  /** Devnet: the keeper's account gets KEEPER_USDC on the hub to repay debt when it liquidates. */
+  keeper?: Address
+}
 
 /** The chain that carries the margin engine; every other chain is a spoke with a vault. */
 export const HUB_CHAIN = 'hub'
@@ -71,6 +76,7 @@ const BRIDGE_INTENSITY = wad('0.02')
 const BRIDGE_LGD = WAD
 /** The lending pool starts with this much USDC, supplied by the deployer. */
 export const POOL_LIQUIDITY = parseUnits('10000000', 6)
+export const KEEPER_USDC = parseUnits('1000000', 6)
 /** Constructors that read another contract of the same block cannot be estimated: fixed gas. */
 const ENGINE_DEPLOY_GAS = 8_000_000n
 
@@ -298,6 +304,14 @@ function planHub(
       encodeFunctionData({ abi: marginEngineAbi, functionName: 'supply', args: [POOL_LIQUIDITY] }),
     ),
   )
+  const keeper = setup.keeper
+  if (keeper) {
+    steps.push(
+      call('USDC', 'mint(keeper)', () =>
+        encodeFunctionData({ abi: burnMintERC20Abi, functionName: 'mint', args: [keeper, KEEPER_USDC] }),
+      ),
+    )
+  }
   return steps
 }
 

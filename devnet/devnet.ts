@@ -105,6 +105,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           margin: {
             oracles: oracles.map((o) => o.address as Address),
             faulty: DEVNET_ROLES.oraclesFaulty,
+            keeper: mnemonicToAccount(mnemonic, { addressIndex: DEVNET_ROLES.keeper }).address,
           },
         },
       )
