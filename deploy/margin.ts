@@ -57,7 +57,7 @@ export const MARGIN_ASSETS = [
     ltv: 0.73,
     liquidationThreshold: 0.78,
     liquidationBonus: 1.07,
-    chains: ['l1'],
+    chains: ['l1', 'bank'],
   },
 ] as const
 
