@@ -54,10 +54,11 @@ describe('isthmus devnet', () => {
     assert.equal(exit.code, 0, exit.stderr)
     assert.match(
       exit.stdout,
-      /^l1 {4}chain 31001 {2}http:\/\/127\.0\.0\.1:\d+ {2}block 500 ms {2}final after 6 blocks {2}Outbox 0x[0-9a-fA-F]{40}, Inbox 0x[0-9a-fA-F]{40}, \+6 more in the manifest$/m,
+      /^l1 {4}chain 31001 {2}http:\/\/127\.0\.0\.1:\d+ {2}block 500 ms {2}final after 6 blocks {2}Outbox 0x[0-9a-fA-F]{40}, Inbox 0x[0-9a-fA-F]{40}, \+\d+ more in the manifest$/m,
     )
     assert.match(exit.stdout, /^validator-4 {2}http:\/\/127\.0\.0\.1:\d+$/m)
     assert.match(exit.stdout, /^relayer {6}http:\/\/127\.0\.0\.1:\d+$/m)
+    assert.match(exit.stdout, /^oracle-3 {5}http:\/\/127\.0\.0\.1:\d+$/m)
     assert.match(exit.stdout, /stopping \(SIGTERM\)/)
     assert.ok(!existsSync(manifestPath), 'the manifest of a stopped devnet is removed')
     assert.ok(await waitUntilFree([port, port + 1, port + 2, port + 3]))

@@ -28,6 +28,10 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     load: () => import('./commands/validator.js'),
   },
   relayer: { summary: 'run the relayer (delivers messages)', load: () => import('./commands/relayer.js') },
+  oracle: {
+    summary: 'run oracle nodes (sign prices, push PriceFeed rounds)',
+    load: () => import('./commands/oracle.js'),
+  },
 }
 
 function usage(): string {

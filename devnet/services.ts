@@ -79,7 +79,7 @@ export async function spawnService(
 
 /**
  * The devnet's off-chain side: every validator of the manifest's committee, then the relayer
- * pointed at them. Each URL is added to `manifest.services` as it comes up.
+ * pointed at them, then the price oracle nodes. Each URL is added to `manifest.services` as it comes up.
  */
 export async function startMessagingServices(
   manifest: Manifest,
@@ -124,9 +124,42 @@ export async function startMessagingServices(
     )
     started.push(relayer)
     await onStarted(relayer)
-    return [...validators, relayer]
+    const oracles = await startOracles(manifest, manifestPath, dataDir, logDir, started)
+    for (const o of oracles) await onStarted(o)
+    return [...validators, relayer, ...oracles]
   } catch (error) {
     await Promise.all(started.map((s) => s.stop()))
     throw error
   }
+}
+
+/** The price oracle nodes, all in one process, when the hub has price feeds to push. */
+async function startOracles(
+  manifest: Manifest,
+  manifestPath: string,
+  dataDir: string,
+  logDir: string,
+  started: ServiceProcess[],
+): Promise<ServiceProcess[]> {
+  const count = manifest.oracles?.nodes.length ?? 0
+  const hasFeeds = manifest.chains.some((c) =>
+    Object.keys(c.contracts).some((n) => n.startsWith('PriceFeed.')),
+  )
+  if (!count || !hasFeeds) return []
+  const process = await spawnService(
+    'oracles',
+    [
+      'oracle',
+      '--manifest',
+      resolve(manifestPath),
+      '--data',
+      dataDir,
+      '--index',
+      [...Array(count).keys()].join(','),
+    ],
+    logDir,
+    count,
+  )
+  started.push(process)
+  return process.urls.map((url, i) => ({ ...process, name: `oracle-${i}`, url }))
 }
