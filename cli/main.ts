@@ -28,6 +28,14 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     load: () => import('./commands/validator.js'),
   },
   relayer: { summary: 'run the relayer (delivers messages)', load: () => import('./commands/relayer.js') },
+  account: {
+    summary: "an account's margin: LHF and each position's breakdown",
+    load: () => import('./commands/account.js'),
+  },
+  deposit: { summary: 'lock collateral in a spoke vault', load: () => import('./commands/deposit.js') },
+  borrow: { summary: 'borrow USDC on the hub or on a spoke', load: () => import('./commands/borrow.js') },
+  repay: { summary: 'repay USDC debt', load: () => import('./commands/repay.js') },
+  withdraw: { summary: 'withdraw collateral to its spoke', load: () => import('./commands/withdraw.js') },
   oracle: {
     summary: 'run oracle nodes (sign prices, push PriceFeed rounds)',
     load: () => import('./commands/oracle.js'),
