@@ -36,6 +36,10 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   borrow: { summary: 'borrow USDC on the hub or on a spoke', load: () => import('./commands/borrow.js') },
   repay: { summary: 'repay USDC debt', load: () => import('./commands/repay.js') },
   withdraw: { summary: 'withdraw collateral to its spoke', load: () => import('./commands/withdraw.js') },
+  scenario: {
+    summary: 'run a scripted scenario on the devnet (lending)',
+    load: () => import('./commands/scenario.js'),
+  },
   oracle: {
     summary: 'run oracle nodes (sign prices, push PriceFeed rounds)',
     load: () => import('./commands/oracle.js'),

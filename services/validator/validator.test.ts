@@ -19,7 +19,7 @@ type Answer = {
   error?: string
 }
 
-async function ask(validator: RunningValidator, query: Record<string, number | string>) {
+async function ask(validator: RunningValidator, query: Record<string, number | string | bigint>) {
   const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))
   const response = await fetch(`${validator.url}/v1/batch?${params}`)
   return { status: response.status, body: (await response.json()) as Answer }
