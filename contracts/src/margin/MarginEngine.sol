@@ -106,17 +106,16 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         uint8 decimals;
         uint8 feedDecimals;
         bool enabled;
-        // slot 1
+        // slots 1 and 2: also read for every position
         uint64 ltv;
         uint64 liquidationThreshold;
-        uint64 liquidationBonus;
         uint64 volatility;
-        // slot 2
         uint64 sqrtT0;
         uint64 theta;
         uint64 conf;
-        // slot 3
         uint128 unwindPerDay;
+        // slot 3: liquidations and credits only
+        uint64 liquidationBonus;
         uint128 supplyCap;
         // slot 4: only credits and debits touch it
         uint256 totalCollateral;
@@ -187,6 +186,8 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     Pool private _pool;
     Liquidity private _liquidity;
     uint16 private _assetCount;
+    /// @dev The Outbox's USDC pool, approved once (see {syncUsdcPool}).
+    address private _usdcPool;
 
     mapping(uint16 assetId => Asset) private _assets;
     mapping(uint64 chainId => Chain) private _chains;
@@ -492,6 +493,15 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         _liquidity = Liquidity(liquidity.cash - uint128(amount), liquidity.totalShares - uint128(shares));
         usdc.safeTransfer(msg.sender, amount);
         emit Redeemed(msg.sender, amount, shares);
+    }
+
+    /// @notice Approves the Outbox's current USDC pool for borrow deliveries. Done once on first use;
+    /// anyone may call it again after the Outbox's pool changes.
+    function syncUsdcPool() public {
+        address pool = address(outbox.poolOf(address(usdc)));
+        if (pool == address(0)) revert EngineZeroAddress();
+        _usdcPool = pool;
+        usdc.forceApprove(pool, type(uint256).max);
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -851,8 +861,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     }
 
     function _deliverUsdc(uint64 chainId, address recipient, uint256 amount) private returns (bytes32) {
-        address pool = address(outbox.poolOf(address(usdc)));
-        if (usdc.allowance(address(this), pool) < amount) usdc.forceApprove(pool, type(uint256).max);
+        if (_usdcPool == address(0)) syncUsdcPool();
         TokenAmount[] memory tokens = new TokenAmount[](1);
         tokens[0] = TokenAmount(address(usdc), amount);
         return outbox.sendWithTokens(chainId, recipient, "", 0, MessageLib.FINALITY_FINAL, tokens);

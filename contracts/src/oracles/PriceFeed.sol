@@ -21,6 +21,12 @@ struct Observation {
 /// @dev A round's `updatedAt` is the *oldest* observation time in its report, so a consumer that
 /// measures staleness from it never believes a price fresher than its evidence.
 contract PriceFeed is AggregatorV3Interface, Ownable2Step {
+    struct Latest {
+        int192 answer;
+        uint32 updatedAt;
+        uint32 roundId;
+    }
+
     /// @dev One slot per round.
     struct Round {
         int192 answer;
@@ -40,7 +46,8 @@ contract PriceFeed is AggregatorV3Interface, Ownable2Step {
     uint8 private _faulty;
     address[] private _oracles;
     mapping(address oracle => bool) private _isOracle;
-    uint80 private _latestRound;
+    /// @dev The latest round in one slot: consumers read it on every valuation, so one cold read.
+    Latest private _latest;
     mapping(uint80 roundId => Round) private _rounds;
 
     /// @notice Chainlink's event for a new answer.
@@ -89,7 +96,10 @@ contract PriceFeed is AggregatorV3Interface, Ownable2Step {
 
     /// @inheritdoc AggregatorV3Interface
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        return getRoundData(_latestRound);
+        Latest memory latest = _latest;
+        if (latest.roundId == 0) revert PriceFeedNoData(0);
+        // A round starts and is updated at the same time: its oldest observation.
+        return (latest.roundId, latest.answer, latest.updatedAt, latest.updatedAt, latest.roundId);
     }
 
     /// @notice The digest an oracle signs (before the EIP-191 prefix) for one observation of this feed.
@@ -103,7 +113,8 @@ contract PriceFeed is AggregatorV3Interface, Ownable2Step {
         uint256 needed = 2 * uint256(_faulty) + 1;
         if (_oracles.length == 0) revert PriceFeedInvalidConfig("no oracles set");
         if (count < needed) revert PriceFeedTooFewObservations(count, needed);
-        uint32 latestUpdatedAt = _rounds[_latestRound].updatedAt;
+        Latest memory latest = _latest;
+        uint32 latestUpdatedAt = latest.updatedAt;
         int192[] memory values = new int192[](count);
         uint32 oldest = type(uint32).max;
         address previous;
@@ -115,13 +126,12 @@ contract PriceFeed is AggregatorV3Interface, Ownable2Step {
             values[i] = observation.value;
             if (observation.observedAt < oldest) oldest = observation.observedAt;
         }
-        // Cannot overflow: one round per report, 2^80 reports.
-        unchecked {
-            roundId = _latestRound + 1;
-        }
+        // 2^32 rounds: one a second for 136 years.
+        uint32 next = latest.roundId + 1;
+        roundId = next;
         int192 answer = _median(values);
         _rounds[roundId] = Round({answer: answer, startedAt: oldest, updatedAt: oldest});
-        _latestRound = roundId;
+        _latest = Latest({answer: answer, updatedAt: oldest, roundId: next});
         emit AnswerUpdated(answer, roundId, oldest);
     }
 
@@ -173,7 +183,7 @@ contract PriceFeed is AggregatorV3Interface, Ownable2Step {
     }
 
     function latestRound() external view returns (uint80) {
-        return _latestRound;
+        return _latest.roundId;
     }
 
     /// @notice Replaces the oracle set; `faulty` nodes are tolerated, so n must be at least 3f+1.

@@ -20,7 +20,6 @@ contract LockReleasePool is TokenPool {
         return MessageLib.MODE_LOCK;
     }
 
-    function _afterLock(uint256) internal override {}
 
     function _release(address to, uint256 amount) internal override {
         _token.safeTransfer(to, amount);

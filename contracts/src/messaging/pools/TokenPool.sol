@@ -29,11 +29,8 @@ abstract contract TokenPool is ITokenPool {
     /// @inheritdoc ITokenPool
     function lockOrBurn(address from, uint256 amount) external returns (uint256 received) {
         if (msg.sender != outbox) revert TokenPoolUnauthorized(msg.sender);
-        uint256 before = _token.balanceOf(address(this));
-        _token.safeTransferFrom(from, address(this), amount);
-        received = _token.balanceOf(address(this)) - before;
+        received = _take(from, amount);
         if (received == 0) revert TokenPoolNothingReceived(address(_token));
-        _afterLock(received);
     }
 
     /// @inheritdoc ITokenPool
@@ -42,7 +39,13 @@ abstract contract TokenPool is ITokenPool {
         _release(to, amount);
     }
 
-    function _afterLock(uint256 amount) internal virtual;
+    /// @dev Pulls `amount` from `from` and returns what actually arrived (balance delta), so
+    /// fee-on-transfer tokens and tokens without return values are credited right.
+    function _take(address from, uint256 amount) internal virtual returns (uint256 received) {
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(from, address(this), amount);
+        received = _token.balanceOf(address(this)) - before;
+    }
 
     function _release(address to, uint256 amount) internal virtual;
 }
