@@ -8,7 +8,7 @@ import { createPublicClient, http } from 'viem'
 import { readManifest } from '../sdk/manifest.js'
 import { type Devnet, DevnetError, startDevnet } from './devnet.js'
 import { freePortRange, isPortFree } from './ports.js'
-import { defaultTopology } from './topology.js'
+import { DEVNET_ACCOUNTS, defaultTopology } from './topology.js'
 
 const clientFor = (rpcUrl: string) => createPublicClient({ transport: http(rpcUrl), cacheTime: 0 })
 
@@ -73,10 +73,10 @@ describe('startDevnet with the default topology', () => {
         },
       ]),
     )
-    assert.equal(manifest.accounts.length, 10)
+    assert.equal(manifest.accounts.length, DEVNET_ACCOUNTS)
     assert.equal(manifest.accounts[0]!.address, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266')
     const balance = await clientFor(manifest.chains[0]!.rpcUrl).getBalance({
-      address: manifest.accounts[9]!.address as `0x${string}`,
+      address: manifest.accounts[DEVNET_ACCOUNTS - 1]!.address as `0x${string}`,
     })
     assert.ok(balance > 0n, 'every listed account is funded')
   })

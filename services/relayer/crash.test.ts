@@ -44,11 +44,27 @@ describe(`relayer killed with SIGKILL ${KILLS} times`, () => {
         '--validators',
         validators.map((v) => v.url).join(','),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ISTHMUS_LOG_LEVEL: 'error' } },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ISTHMUS_LOG_LEVEL: 'error' } },
     )
     relayer = child
     return child
   }
+  /**
+   * Waits for the relayer's ready line before the random delay, so every kill lands while it runs:
+   * on a loaded machine its start-up alone can outlast the delay, and then nothing would be tested.
+   */
+  const started = (child: ChildProcess) =>
+    new Promise<void>((resolve, reject) => {
+      let output = ''
+      const timer = setTimeout(() => reject(new Error('relayer not ready in 30 s')), 30_000)
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (/ ready /.test(output)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
   const kill = async (child: ChildProcess) => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((r) => child.once('exit', r))
@@ -73,6 +89,7 @@ describe(`relayer killed with SIGKILL ${KILLS} times`, () => {
     const sent: { message: Sent; dest: typeof hub }[] = []
     for (let kill_ = 0; kill_ < KILLS; kill_++) {
       const child = startRelayer()
+      await started(child)
       // Messages keep arriving while the relayer lives and dies: some become final mid-delivery.
       sent.push({ message: await sendMessage(l1, hub, `m${kill_}`), dest: hub })
       sent.push({ message: await sendMessage(hub, l1, `m${kill_}`), dest: l1 })
