@@ -36,6 +36,10 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   borrow: { summary: 'borrow USDC on the hub or on a spoke', load: () => import('./commands/borrow.js') },
   repay: { summary: 'repay USDC debt', load: () => import('./commands/repay.js') },
   withdraw: { summary: 'withdraw collateral to its spoke', load: () => import('./commands/withdraw.js') },
+  keeper: {
+    summary: 'run the keeper (margin calls, liquidations)',
+    load: () => import('./commands/keeper.js'),
+  },
   scenario: {
     summary: 'run a scripted scenario on the devnet (lending)',
     load: () => import('./commands/scenario.js'),

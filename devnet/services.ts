@@ -79,7 +79,7 @@ export async function spawnService(
 
 /**
  * The devnet's off-chain side: every validator of the manifest's committee, then the relayer
- * pointed at them, then the price oracle nodes. Each URL is added to `manifest.services` as it comes up.
+ * pointed at them, then the price oracle nodes and the keeper. Each URL is added to `manifest.services` as it comes up.
  */
 export async function startMessagingServices(
   manifest: Manifest,
@@ -126,7 +126,18 @@ export async function startMessagingServices(
     await onStarted(relayer)
     const oracles = await startOracles(manifest, manifestPath, dataDir, logDir, started)
     for (const o of oracles) await onStarted(o)
-    return [...validators, relayer, ...oracles]
+    const services = [...validators, relayer, ...oracles]
+    if (manifest.chains.some((c) => c.contracts.MarginEngine)) {
+      const keeper = await spawnService(
+        'keeper',
+        ['keeper', '--manifest', resolve(manifestPath), '--data', dataDir],
+        logDir,
+      )
+      started.push(keeper)
+      await onStarted(keeper)
+      services.push(keeper)
+    }
+    return services
   } catch (error) {
     await Promise.all(started.map((s) => s.stop()))
     throw error

@@ -1,0 +1,190 @@
+/**
+ * Test fixtures for the keeper: prices on the hub's feeds and margin positions on the engine, on a
+ * real anvil devnet (testing/devnet.ts) deployed with the margin stack.
+ */
+import {
+  type Address,
+  encodeAbiParameters,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  parseEther,
+  parseEventLogs,
+  parseUnits,
+  stringToHex,
+} from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import { DEVNET_MNEMONIC, DEVNET_ROLES } from '../../devnet/topology.js'
+import { marginEngineAbi } from '../../sdk/abi/MarginEngine.js'
+import { priceFeedAbi } from '../../sdk/abi/PriceFeed.js'
+import { signObservation, toReport } from '../../sdk/oracles/observation.js'
+import type { TestChain, TestDevnet } from '../../testing/devnet.js'
+
+const oracleKeys = (): LocalAccount[] =>
+  DEVNET_ROLES.oracles.map((addressIndex) => mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex }))
+
+/**
+ * Pushes a new round to the hub's `PriceFeed.<symbol>`: 2f + 1 = 3 devnet oracle keys sign the
+ * price, observed at the latest block's time (a second later than the feed's last round, moving the
+ * chain's clock when needed: the feed takes strictly newer observations only).
+ */
+export async function setPrice(
+  hub: TestChain,
+  symbol: string,
+  price: number | string,
+  /** Mine the block here (for a test that stopped the chain's own mining). */
+  mine = false,
+): Promise<Hex> {
+  const feed = hub.entry.contracts[`PriceFeed.${symbol}`] as Address
+  const round = await hub.public.readContract({
+    address: feed,
+    abi: priceFeedAbi,
+    functionName: 'latestRound',
+  })
+  const updatedAt =
+    round === 0n
+      ? 0n
+      : (
+          await hub.public.readContract({ address: feed, abi: priceFeedAbi, functionName: 'latestRoundData' })
+        )[3]
+  let now = Number((await hub.public.getBlock({ blockTag: 'latest' })).timestamp)
+  if (now <= Number(updatedAt)) {
+    await hub.test.setNextBlockTimestamp({ timestamp: BigInt(Number(updatedAt) + 1) })
+    await hub.test.mine({ blocks: 1 })
+    now = Number(updatedAt) + 1
+  }
+  const value = parseUnits(String(price), 8)
+  const observations = await Promise.all(
+    oracleKeys()
+      .slice(0, 2 * DEVNET_ROLES.oraclesFaulty + 1)
+      .map((oracle) => signObservation(oracle, hub.entry.chainId, feed, value, now)),
+  )
+  const hash = await hub.wallet.writeContract({
+    address: feed,
+    abi: priceFeedAbi,
+    functionName: 'transmit',
+    args: [toReport(observations)],
+  })
+  if (mine) await hub.test.mine({ blocks: 1 })
+  const receipt = await hub.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new Error(`transmit ${symbol} ${price} reverted`)
+  return hash
+}
+
+const creditParams = [
+  { type: 'uint8' },
+  {
+    type: 'tuple',
+    components: [
+      { name: 'account', type: 'address' },
+      { name: 'token', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+      { name: 'depositedAt', type: 'uint64' },
+      { name: 'borrowAmount', type: 'uint256' },
+      { name: 'borrowChainId', type: 'uint64' },
+      { name: 'borrowRecipient', type: 'address' },
+    ],
+  },
+] as const
+
+export type Position = {
+  account: Address
+  /** The spoke chain the collateral is locked on, e.g. "l1". */
+  spoke: string
+  /** The spoke token's manifest name, e.g. "WETH". */
+  token: string
+  /** In the token's smallest unit. */
+  amount: bigint
+  /** USDC (6 decimals) borrowed on the hub right after the credit (deposit-and-borrow). */
+  borrow?: bigint
+}
+
+let creditNonce = 0
+
+/**
+ * Credits collateral to `position.account` on the hub's MarginEngine as if the spoke's
+ * CollateralVault had sent it, and borrows against it in the same delivery.
+ *
+ * The delivery comes from the hub Inbox, impersonated with anvil: the engine trusts whatever the
+ * Inbox delivers from the registered vault, and the path that gets a vault's message to the Inbox
+ * (validators, relayer, verifier) has its own end-to-end tests (services/relayer, contracts/test).
+ * What the keeper watches starts at the engine, so the test creates positions there directly —
+ * seconds faster, and without the relayer's timing in the keeper's measurements.
+ */
+export async function openPositions(devnet: TestDevnet, positions: readonly Position[]): Promise<void> {
+  const hub = devnet.chain('hub')
+  const inbox = hub.entry.contracts.Inbox as Address
+  const engine = hub.entry.contracts.MarginEngine as Address
+  await hub.test.impersonateAccount({ address: inbox })
+  await hub.test.setBalance({ address: inbox, value: parseEther('1000') })
+  const now = (await hub.public.getBlock({ blockTag: 'latest' })).timestamp
+  const hashes: Hex[] = []
+  for (const p of positions) {
+    const spoke = devnet.chain(p.spoke).entry
+    const payload = encodeAbiParameters(creditParams, [
+      1,
+      {
+        account: p.account,
+        token: spoke.contracts[p.token] as Address,
+        amount: p.amount,
+        depositedAt: now,
+        borrowAmount: p.borrow ?? 0n,
+        borrowChainId: BigInt(hub.entry.chainId),
+        borrowRecipient: p.account,
+      },
+    ])
+    hashes.push(
+      await hub.wallet.writeContract({
+        account: inbox,
+        address: engine,
+        abi: marginEngineAbi,
+        functionName: 'receiveMessage',
+        args: [
+          {
+            messageId: keccak256(stringToHex(`keeper-test-credit-${creditNonce++}`)),
+            sourceChainId: BigInt(spoke.chainId),
+            sender: spoke.contracts.CollateralVault as Address,
+            tokens: [],
+            payload,
+          },
+        ],
+        gas: 700_000n,
+      }),
+    )
+  }
+  // Receipts are polled here rather than with waitForTransactionReceipt: hundreds of concurrent
+  // waits on one client sometimes never resolve.
+  const deadline = Date.now() + 30_000
+  let waiting = hashes
+  while (waiting.length) {
+    const receipts = await Promise.all(
+      waiting.map((hash) => hub.public.getTransactionReceipt({ hash }).catch(() => undefined)),
+    )
+    for (const receipt of receipts) {
+      if (!receipt) continue
+      if (receipt.status !== 'success') throw new Error(`credit ${receipt.transactionHash} reverted`)
+      const [refused] = parseEventLogs({
+        abi: marginEngineAbi,
+        logs: receipt.logs,
+        eventName: 'InstructionFailed',
+      })
+      if (refused) throw new Error(`the borrow of ${refused.args.account} failed: ${refused.args.reason}`)
+    }
+    waiting = waiting.filter((_, i) => !receipts[i])
+    if (waiting.length && Date.now() > deadline)
+      throw new Error(`${waiting.length} credits not mined in 30 s`)
+    if (waiting.length) await new Promise((r) => setTimeout(r, 100))
+  }
+  await hub.test.stopImpersonatingAccount({ address: inbox })
+}
+
+export async function healthOf(hub: TestChain, account: Address) {
+  return hub.public.readContract({
+    address: hub.entry.contracts.MarginEngine as Address,
+    abi: marginEngineAbi,
+    functionName: 'healthOf',
+    args: [account],
+  })
+}
+
+export const WAD = 10n ** 18n
