@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { freePortRange } from '../devnet/ports.js'
+import { type CliRun, runCli } from '../testing/cli.js'
+
+/**
+ * The issue's "done when": `isthmus scenario lending` passes against the devnet as `npm start` runs
+ * it — every service a real process (validators, relayer, oracle nodes, keeper).
+ */
+describe('isthmus scenario lending on a full devnet', () => {
+  let devnet: CliRun
+  const manifest = join(mkdtempSync(join(tmpdir(), 'isthmus-scenario-')), 'devnet.json')
+
+  before(async () => {
+    devnet = runCli(['devnet', '--port', String(await freePortRange(4)), '--manifest', manifest])
+    await devnet.waitForLine(/^ready in /, 90_000)
+  })
+  after(() => devnet?.kill())
+
+  it('runs every step, prints the timeline, and exits 0', async () => {
+    const run = await runCli(['scenario', 'lending', '--manifest', manifest, '--json', '--timeout', '90'])
+      .exited
+    assert.equal(run.code, 0, run.stderr)
+    const { passed, steps } = JSON.parse(run.stdout) as {
+      passed: boolean
+      steps: { step: string; chain?: string; tx?: string; gasUsed?: string; lhf?: number | null }[]
+    }
+    assert.ok(passed)
+    const find = (pattern: RegExp) => {
+      const step = steps.find((s) => pattern.test(s.step))
+      assert.ok(step, `no step matching ${pattern}: ${steps.map((s) => s.step).join(' | ')}`)
+      return step
+    }
+    assert.equal(find(/^deposit 10 WETH/).chain, 'l1')
+    assert.equal(find(/^deposit 5 wstETH/).chain, 'base')
+    assert.equal(find(/^hub credits WETH/).chain, 'hub')
+    assert.equal(find(/USDC minted to the user on base/).chain, 'base')
+    const call = find(/^margin call/)
+    assert.ok(call.lhf! < 1.1 && call.lhf! >= 1, `margin call at LHF ${call.lhf}`)
+    const liquidation = find(/^liquidation: /)
+    assert.equal(liquidation.chain, 'hub')
+    assert.match(find(/WETH released to the liquidator/).chain!, /^l1$/)
+    for (const step of steps.filter((s) => s.tx)) {
+      assert.match(step.tx!, /^0x[0-9a-f]{64}$/)
+      assert.ok(Number(step.gasUsed) > 21_000, `${step.step}: gas ${step.gasUsed}`)
+    }
+  })
+
+  it('refuses an unknown scenario in one line', async () => {
+    const run = await runCli(['scenario', 'nope', '--manifest', manifest]).exited
+    assert.equal(run.code, 2)
+    assert.equal(run.stderr, 'isthmus scenario: unknown scenario "nope" (known: lending)\n')
+  })
+})
