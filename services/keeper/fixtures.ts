@@ -118,42 +118,52 @@ export async function openPositions(devnet: TestDevnet, positions: readonly Posi
   await hub.test.impersonateAccount({ address: inbox })
   await hub.test.setBalance({ address: inbox, value: parseEther('1000') })
   const now = (await hub.public.getBlock({ blockTag: 'latest' })).timestamp
-  const hashes: Hex[] = []
-  for (const p of positions) {
-    const spoke = devnet.chain(p.spoke).entry
-    const payload = encodeAbiParameters(creditParams, [
-      1,
-      {
-        account: p.account,
-        token: spoke.contracts[p.token] as Address,
-        amount: p.amount,
-        depositedAt: now,
-        borrowAmount: p.borrow ?? 0n,
-        borrowChainId: BigInt(hub.entry.chainId),
-        borrowRecipient: p.account,
-      },
-    ])
-    hashes.push(
-      await hub.wallet.writeContract({
-        account: inbox,
-        address: engine,
-        abi: marginEngineAbi,
-        functionName: 'receiveMessage',
-        args: [
-          {
-            messageId: keccak256(stringToHex(`keeper-test-credit-${creditNonce++}`)),
-            sourceChainId: BigInt(spoke.chainId),
-            sender: spoke.contracts.CollateralVault as Address,
-            tokens: [],
-            payload,
-          },
-        ],
-        gas: 700_000n,
-      }),
-    )
+  // In chunks, each mined before the next goes out: a burst of hundreds from one sender lost some
+  // of its transactions in anvil's pool (accepted, never mined).
+  for (let first = 0; first < positions.length; first += CREDIT_CHUNK) {
+    const hashes: Hex[] = []
+    for (const p of positions.slice(first, first + CREDIT_CHUNK)) {
+      const spoke = devnet.chain(p.spoke).entry
+      const payload = encodeAbiParameters(creditParams, [
+        1,
+        {
+          account: p.account,
+          token: spoke.contracts[p.token] as Address,
+          amount: p.amount,
+          depositedAt: now,
+          borrowAmount: p.borrow ?? 0n,
+          borrowChainId: BigInt(hub.entry.chainId),
+          borrowRecipient: p.account,
+        },
+      ])
+      hashes.push(
+        await hub.wallet.writeContract({
+          account: inbox,
+          address: engine,
+          abi: marginEngineAbi,
+          functionName: 'receiveMessage',
+          args: [
+            {
+              messageId: keccak256(stringToHex(`keeper-test-credit-${creditNonce++}`)),
+              sourceChainId: BigInt(spoke.chainId),
+              sender: spoke.contracts.CollateralVault as Address,
+              tokens: [],
+              payload,
+            },
+          ],
+          gas: 700_000n,
+        }),
+      )
+    }
+    await minedCredits(hub, hashes)
   }
-  // Receipts are polled here rather than with waitForTransactionReceipt: hundreds of concurrent
-  // waits on one client sometimes never resolve.
+  await hub.test.stopImpersonatingAccount({ address: inbox })
+}
+
+const CREDIT_CHUNK = 40
+
+/** Receipts are polled rather than awaited: hundreds of concurrent waits on one client sometimes never resolve. */
+async function minedCredits(hub: TestChain, hashes: readonly Hex[]): Promise<void> {
   const deadline = Date.now() + 30_000
   let waiting = hashes
   while (waiting.length) {
@@ -175,7 +185,6 @@ export async function openPositions(devnet: TestDevnet, positions: readonly Posi
       throw new Error(`${waiting.length} credits not mined in 30 s`)
     if (waiting.length) await new Promise((r) => setTimeout(r, 100))
   }
-  await hub.test.stopImpersonatingAccount({ address: inbox })
 }
 
 export async function healthOf(hub: TestChain, account: Address) {

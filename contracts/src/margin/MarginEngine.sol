@@ -96,6 +96,8 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     uint256 public constant MAX_POSITIONS = 16;
     /// @notice Below this LHF a liquidation may repay the whole debt instead of half.
     uint256 public constant FULL_CLOSE_LHF = 0.95e18;
+    /// @dev How far below LHF/(LT·λ) a capped liquidation bonus stays (1e-9 relative).
+    uint256 private constant BONUS_CAP_MARGIN = 1e9;
     /// @notice Gas the spoke vault gets to release collateral.
     uint32 public constant RELEASE_GAS = 150_000;
 
@@ -405,7 +407,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         Account storage acct = _accounts[onBehalfOf];
         uint256 scaled = acct.scaledDebt;
         if (scaled == 0) revert EngineNothingToRepay();
-        repaid = _reduceDebt(acct, scaled, index, amount);
+        repaid = _reduceDebt(acct, scaled, index, amount, false);
         usdc.safeTransferFrom(msg.sender, address(this), repaid);
         _liquidity.cash += uint128(repaid);
         emit Repaid(onBehalfOf, msg.sender, repaid);
@@ -447,7 +449,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         Liquidation memory plan = _planLiquidation(account, chainId, token, repayAmount);
         (repaid, seized) = (plan.repaid, plan.seized);
 
-        _reduceDebt(_accounts[account], _accounts[account].scaledDebt, plan.index, repaid);
+        _reduceDebt(_accounts[account], _accounts[account].scaledDebt, plan.index, repaid, true);
         usdc.safeTransferFrom(msg.sender, address(this), repaid);
         _liquidity.cash += uint128(repaid);
         _debit(account, chainId, token, seized);
@@ -789,13 +791,17 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         bonus = latency.remoteBonus(
             asset.liquidationBonus, asset.volatility, uint256(_globals.hubFinalityTime) + chain.relayTime
         );
-        if (target.weight != 0) bonus = M.min(bonus, M.divWad(health.lhf, target.weight));
+        // At the cap LHF would stay exactly level; 1e-9 below it absorbs the roundings in between.
+        if (target.weight != 0) {
+            bonus = M.min(bonus, M.mulWad(M.divWad(health.lhf, target.weight), WAD - BONUS_CAP_MARGIN));
+        }
         uint256 unit = 10 ** asset.decimals;
         seized = M.fullMulDiv(M.mulWad(repaid * _usdcScale, bonus), unit, target.priceWad);
         if (seized > target.amount) {
-            // Not enough collateral for the bonus on the whole repayment: repay only what it covers.
+            // Not enough collateral for the bonus on the whole repayment: repay only what it covers,
+            // rounded up to a whole USDC unit so the account never pays for the rounding.
             seized = target.amount;
-            repaid = M.divWad(M.fullMulDiv(seized, target.priceWad, unit), bonus) / _usdcScale;
+            repaid = M.min(repaid, _divUp(M.divWadUp(M.fullMulDivUp(seized, target.priceWad, unit), bonus), _usdcScale));
         }
         if (repaid == 0 || seized == 0) revert EngineZeroAmount();
     }
@@ -837,9 +843,11 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         acct.positionCount = uint8(last);
     }
 
-    /// @dev Lowers the debt by up to `amount` USDC; returns what was repaid. The scaled reduction rounds
-    /// down, so repaying never erases more debt than was paid.
-    function _reduceDebt(Account storage acct, uint256 scaled, uint256 index, uint256 amount)
+    /// @dev Lowers the debt by up to `amount` USDC; returns what was repaid. A repayment's scaled
+    /// reduction rounds down, so it never erases more debt than was paid. A liquidation's rounds up
+    /// (`eraseAtLeast`): the debt must fall by at least what the liquidator paid, or rounding alone
+    /// could leave the account's LHF below where it was (invariant 5).
+    function _reduceDebt(Account storage acct, uint256 scaled, uint256 index, uint256 amount, bool eraseAtLeast)
         private
         returns (uint256 repaid)
     {
@@ -850,7 +858,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
             removed = scaled;
         } else {
             repaid = amount;
-            removed = M.divWad(amount, index);
+            removed = eraseAtLeast ? M.min(M.divWadUp(amount, index), scaled) : M.divWad(amount, index);
         }
         acct.scaledDebt = uint128(scaled - removed);
         _pool.totalScaledDebt -= uint128(M.min(removed, _pool.totalScaledDebt));
@@ -892,6 +900,10 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         if (m.kink == 0) return m.baseRate;
         if (utilization <= m.kink) return m.baseRate + M.fullMulDiv(m.slope1, utilization, m.kink);
         return m.baseRate + m.slope1 + M.fullMulDiv(m.slope2, utilization - m.kink, WAD - m.kink);
+    }
+
+    function _divUp(uint256 x, uint256 d) private pure returns (uint256) {
+        return x == 0 ? 0 : (x - 1) / d + 1;
     }
 
     function _positionKey(uint64 chainId, address token) private pure returns (bytes32) {
