@@ -20,6 +20,13 @@ describe('isthmus scenario lending on a full devnet', () => {
   })
   after(() => devnet?.kill())
 
+  let timeline: { step: string }[] = []
+  const scenarioUser = async () => {
+    const funded = timeline.find((s) => /^user 0x/.test(s.step))
+    assert.ok(funded, 'the scenario names its user')
+    return funded.step.split(' ')[1]!
+  }
+
   it('runs every step, prints the timeline, and exits 0', async () => {
     const run = await runCli(['scenario', 'lending', '--manifest', manifest, '--json', '--timeout', '90'])
       .exited
@@ -29,6 +36,7 @@ describe('isthmus scenario lending on a full devnet', () => {
       steps: { step: string; chain?: string; tx?: string; gasUsed?: string; lhf?: number | null }[]
     }
     assert.ok(passed)
+    timeline = steps
     const find = (pattern: RegExp) => {
       const step = steps.find((s) => pattern.test(s.step))
       assert.ok(step, `no step matching ${pattern}: ${steps.map((s) => s.step).join(' | ')}`)
@@ -47,6 +55,31 @@ describe('isthmus scenario lending on a full devnet', () => {
       assert.match(step.tx!, /^0x[0-9a-f]{64}$/)
       assert.ok(Number(step.gasUsed) > 21_000, `${step.step}: gas ${step.gasUsed}`)
     }
+  })
+
+  it('isthmus account shows what the scenario left: both positions, their λ, and the debt', async () => {
+    const user = await scenarioUser()
+    const run = await runCli(['account', user, '--manifest', manifest, '--json']).exited
+    assert.equal(run.code, 0, run.stderr)
+    const report = JSON.parse(run.stdout) as {
+      lhf: number
+      debtUsdc: string
+      positions: { chain: string; symbol: string; final: boolean; lambda: number; fresh: boolean }[]
+    }
+    assert.ok(report.lhf > 0 && Number(report.debtUsdc) > 0)
+    assert.deepEqual(report.positions.map((p) => `${p.chain}:${p.symbol}`).sort(), ['base:wstETH', 'l1:WETH'])
+    for (const p of report.positions) {
+      assert.ok(p.final && p.lambda > 0.9 && p.lambda < 1, `${p.symbol}: λ ${p.lambda}`)
+    }
+  })
+
+  it('a borrow without collateral is refused in one line with what is required and available', async () => {
+    const run = await runCli(['borrow', '--amount', '1000', '--manifest', manifest]).exited
+    assert.equal(run.code, 1)
+    assert.equal(
+      run.stderr,
+      'isthmus borrow: refused: EngineInsufficientCollateral(required 1000.00 USD, available 0.00 USD)\n',
+    )
   })
 
   it('refuses an unknown scenario in one line', async () => {

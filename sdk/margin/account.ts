@@ -100,14 +100,13 @@ const ratio = (wad: bigint) => Number(wad) / 1e18
 export async function readAccount(manifest: Manifest, account: Address): Promise<AccountReport> {
   const { hub, engine, spokes } = marginChains(manifest)
   const client = publicOf(hub)
-  const read = <T>(functionName: string, args: readonly unknown[] = []) =>
-    client.readContract({ address: engine, abi: marginEngineAbi, functionName, args } as never) as Promise<T>
+  const contract = { address: engine, abi: marginEngineAbi } as const
   const [block, health, views, debt, globals] = await Promise.all([
     client.getBlock({ blockTag: 'latest' }),
-    read<Health>('healthOf', [account]),
-    read<readonly PositionView[]>('positionsOf', [account]),
-    read<bigint>('debtOf', [account]),
-    read<Globals>('globalParams'),
+    client.readContract({ ...contract, functionName: 'healthOf', args: [account] }),
+    client.readContract({ ...contract, functionName: 'positionsOf', args: [account] }),
+    client.readContract({ ...contract, functionName: 'debtOf', args: [account] }),
+    client.readContract({ ...contract, functionName: 'globalParams' }),
   ])
   const now = Number(block.timestamp)
   const riskGlobals: RiskGlobals = {
@@ -119,7 +118,11 @@ export async function readAccount(manifest: Manifest, account: Address): Promise
   const assetRisk = new Map<number, AssetRisk>()
   const chainOf = async (chainId: number) => {
     if (!chainRisk.has(chainId)) {
-      const p = await read<ChainParamsView>('chainParams', [BigInt(chainId)])
+      const p = await client.readContract({
+        ...contract,
+        functionName: 'chainParams',
+        args: [BigInt(chainId)],
+      })
       chainRisk.set(chainId, {
         relayTime: p.relayTime,
         bridgeIntensity: ratio(p.bridgeIntensity),
@@ -130,7 +133,7 @@ export async function readAccount(manifest: Manifest, account: Address): Promise
   }
   const assetOf = async (assetId: number) => {
     if (!assetRisk.has(assetId)) {
-      const [p] = await read<[AssetParamsView, bigint]>('assetParams', [assetId])
+      const [p] = await client.readContract({ ...contract, functionName: 'assetParams', args: [assetId] })
       assetRisk.set(assetId, {
         ltv: ratio(p.ltv),
         liquidationThreshold: ratio(p.liquidationThreshold),
@@ -180,10 +183,14 @@ export async function readAccount(manifest: Manifest, account: Address): Promise
   }
   // In-flight deposits: the same asset's price as a credited position when there is one.
   for (const pending of await pendingDeposits(spokes, hub, engine, account)) {
-    const assetId = await read<number>('assetOf', [BigInt(pending.chain.chainId), pending.token])
+    const assetId = await client.readContract({
+      ...contract,
+      functionName: 'assetOf',
+      args: [BigInt(pending.chain.chainId), pending.token],
+    })
     if (!assetId) continue
     const asset = await assetOf(assetId)
-    const [params] = await read<[AssetParamsView, bigint]>('assetParams', [assetId])
+    const [params] = await client.readContract({ ...contract, functionName: 'assetParams', args: [assetId] })
     const round = (await client.readContract({
       address: params.feed,
       abi: aggregatorV3InterfaceAbi,
@@ -329,45 +336,4 @@ function publicOf(chain: ChainEntry): PublicClient {
     clients.set(chain.rpcUrl, client)
   }
   return client
-}
-
-type Health = {
-  collateralUsd: bigint
-  liquidationValueUsd: bigint
-  borrowPowerUsd: bigint
-  debtUsd: bigint
-  lhf: bigint
-  borrowHf: bigint
-}
-type PositionView = {
-  chainId: bigint
-  token: Address
-  assetId: number
-  amount: bigint
-  sourceTime: bigint
-  price: bigint
-  priceAge: bigint
-  valueUsd: bigint
-  lambda: bigint
-  fresh: boolean
-}
-type Globals = {
-  detectTime: number
-  hubFinalityTime: number
-  grace: number
-  marginCallLevel: bigint
-  smallDebtUsd: bigint
-}
-type ChainParamsView = { relayTime: number; bridgeIntensity: bigint; bridgeLgd: bigint }
-type AssetParamsView = {
-  feed: Address
-  decimals: number
-  heartbeat: number
-  ltv: bigint
-  liquidationThreshold: bigint
-  liquidationBonus: bigint
-  volatility: bigint
-  theta: bigint
-  conf: bigint
-  unwindPerDay: bigint
 }
