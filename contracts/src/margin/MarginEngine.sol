@@ -14,6 +14,12 @@ import {LatencyInput, LatencyMath} from "./LatencyMath.sol";
 import {LatencyModel} from "./LatencyModel.sol";
 import {Credit, MarginMessages, Release} from "./MarginMessages.sol";
 
+/// @notice Tells the engine whether a reserve-backed token may count as collateral (its reserves
+/// cover its supply on its own chain, as last reported by a verified message).
+interface ICollateralGate {
+    function isEligible(uint64 chainId, address token) external view returns (bool);
+}
+
 /// @notice Risk parameters of one asset, as the owner sets them (WAD ratios, seconds).
 struct AssetParams {
     AggregatorV3Interface feed;
@@ -108,6 +114,8 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         uint8 decimals;
         uint8 feedDecimals;
         bool enabled;
+        /// @dev Reserve-backed: also eligible only while the collateral gate says so.
+        bool gated;
         // slots 1 and 2: also read for every position
         uint64 ltv;
         uint64 liquidationThreshold;
@@ -188,6 +196,8 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     Pool private _pool;
     Liquidity private _liquidity;
     uint16 private _assetCount;
+    /// @notice Consulted for gated (reserve-backed) assets: while it says no, they weigh nothing.
+    ICollateralGate public collateralGate;
     /// @dev The Outbox's USDC pool, approved once (see {syncUsdcPool}).
     address private _usdcPool;
 
@@ -204,6 +214,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
     event AssetTokenSet(uint64 indexed chainId, address indexed token, uint16 indexed assetId);
     event ChainSet(uint64 indexed chainId, ChainParams params);
     event GlobalsSet(Globals globals);
+    event AssetGateSet(uint16 indexed assetId, address gate, bool gated);
     event RateModelSet(RateModel model);
     event Credited(
         address indexed account, uint64 indexed chainId, address indexed token, uint256 amount, uint64 sourceTime, bytes32 messageId
@@ -334,7 +345,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         uint16 assetId = _assetOf[chainId][credit.token];
         if (assetId == 0) revert EngineUnknownAsset(chainId, credit.token);
         Asset storage asset = _assets[assetId];
-        if (!asset.enabled) revert EngineAssetNotEligible(assetId);
+        if (!_eligible(asset, chainId, credit.token)) revert EngineAssetNotEligible(assetId);
         uint256 total = asset.totalCollateral + credit.amount;
         if (asset.supplyCap != 0 && total > asset.supplyCap) revert EngineOverSupplyCap(assetId, total, asset.supplyCap);
         asset.totalCollateral = total;
@@ -524,7 +535,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
             Position memory position = _positions[account][key];
             uint64 chainId = uint64(uint256(key) >> 160);
             (uint256 valueUsd, uint256 priceWad, uint256 age, uint256 lambda, bool fresh) =
-                _terms(position, chainId, globals);
+                _terms(position, key, globals);
             views[i] = PositionView(
                 chainId,
                 address(uint160(uint256(key))),
@@ -634,6 +645,15 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         emit AssetTokenSet(chainId, token, assetId);
     }
 
+    /// @notice Makes an asset reserve-backed: it counts only while `gate` says its reserves cover it.
+    function setAssetGate(uint16 assetId, ICollateralGate gate, bool gated) external onlyOwner {
+        if (assetId == 0 || assetId > _assetCount) revert EngineInvalidConfig("unknown asset");
+        if (gated && address(gate) == address(0)) revert EngineZeroAddress();
+        collateralGate = gate;
+        _assets[assetId].gated = gated;
+        emit AssetGateSet(assetId, address(gate), gated);
+    }
+
     function setChain(uint64 chainId, ChainParams calldata params) external onlyOwner {
         if (params.bridgeLgd > WAD) revert EngineInvalidConfig("bridgeLgd > 1");
         if (params.enabled && params.vault == address(0)) revert EngineZeroAddress();
@@ -698,7 +718,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
             bytes32 key = _positionKeys[account][i];
             Position memory position = _positions[account][key];
             (uint256 valueUsd, uint256 priceWad,, uint256 lambda, bool fresh) =
-                _terms(position, uint64(uint256(key) >> 160), globals);
+                _terms(position, key, globals);
             Asset storage asset = _assets[position.assetId];
             uint256 weight = M.mulWad(asset.liquidationThreshold, lambda);
             health.collateralUsd += valueUsd;
@@ -720,7 +740,7 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
 
     /// @dev Value (USD WAD, rounded down), price (WAD), price age, λ and freshness of one position.
     /// An ineligible asset weighs nothing.
-    function _terms(Position memory position, uint64 chainId, Globals memory globals)
+    function _terms(Position memory position, bytes32 key, Globals memory globals)
         private
         view
         returns (uint256 valueUsd, uint256 priceWad, uint256 age, uint256 lambda, bool fresh)
@@ -731,11 +751,19 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
         priceWad = uint256(answer) * 10 ** (18 - asset.feedDecimals);
         valueUsd = M.fullMulDiv(position.amount, priceWad, 10 ** asset.decimals);
         age = block.timestamp > updatedAt ? block.timestamp - updatedAt : 0;
-        if (!asset.enabled) return (valueUsd, priceWad, age, 0, false);
-        Chain memory chain = _chains[chainId];
-        (lambda, fresh) = latency.lambda(
+        uint64 chainId = uint64(uint256(key) >> 160);
+        if (!_eligible(asset, chainId, address(uint160(uint256(key))))) return (valueUsd, priceWad, age, 0, false);
+        (lambda, fresh) = _lambda(position.amount, age, asset, _chains[chainId], globals);
+    }
+
+    function _lambda(uint256 amount, uint256 age, Asset storage asset, Chain memory chain, Globals memory globals)
+        private
+        view
+        returns (uint256, bool)
+    {
+        return latency.lambda(
             LatencyInput({
-                amount: position.amount,
+                amount: amount,
                 priceAge: age,
                 volatility: asset.volatility,
                 sqrtT0: asset.sqrtT0,
@@ -904,6 +932,12 @@ contract MarginEngine is IMessageReceiver, Guardable, ReentrancyGuardTransient {
 
     function _divUp(uint256 x, uint256 d) private pure returns (uint256) {
         return x == 0 ? 0 : (x - 1) / d + 1;
+    }
+
+    /// @dev Listed as eligible, and for a reserve-backed asset, backed right now.
+    function _eligible(Asset storage asset, uint64 chainId, address token) private view returns (bool) {
+        if (!asset.enabled) return false;
+        return !asset.gated || collateralGate.isEligible(chainId, token);
     }
 
     function _positionKey(uint64 chainId, address token) private pure returns (bytes32) {

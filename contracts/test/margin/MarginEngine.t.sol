@@ -3,7 +3,14 @@ pragma solidity ^0.8.28;
 
 import {Guardable} from "../../src/guardian/Guardable.sol";
 import {
-    AssetParams, ChainParams, Globals, Health, MarginEngine, PositionView, RateModel
+    AssetParams,
+    ChainParams,
+    Globals,
+    Health,
+    ICollateralGate,
+    MarginEngine,
+    PositionView,
+    RateModel
 } from "../../src/margin/MarginEngine.sol";
 import {LatencyMath} from "../../src/margin/LatencyMath.sol";
 import {Credit, MarginMessages, Release} from "../../src/margin/MarginMessages.sol";
@@ -482,3 +489,64 @@ contract MarginEngineAccessTest is MarginFixture {
     }
 }
 
+
+/// @dev A gate the test opens and closes (the real one, CollateralGate, has its own tests).
+contract SwitchGate is ICollateralGate {
+    bool public open = true;
+
+    function set(bool open_) external {
+        open = open_;
+    }
+
+    function isEligible(uint64, address) external view returns (bool) {
+        return open;
+    }
+}
+
+contract MarginEngineGateTest is MarginFixture {
+    SwitchGate internal gate;
+
+    function setUp() public override {
+        super.setUp();
+        gate = new SwitchGate();
+        vm.prank(owner);
+        engine.setAssetGate(wbtc, gate, true);
+        _credit(BANK, alice, wbtcBank, 1e8);
+    }
+
+    function test_AClosedGateZeroesTheAssetsWeight() public {
+        Health memory open = _health(alice);
+        assertGt(open.borrowPowerUsd, 0);
+        gate.set(false);
+        Health memory closed = _health(alice);
+        assertEq(closed.borrowPowerUsd, 0);
+        assertEq(closed.liquidationValueUsd, 0);
+        assertEq(closed.collateralUsd, open.collateralUsd, "still held, just weightless");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.EngineInsufficientCollateral.selector, 1e18, 0));
+        engine.borrow(1e6, HUB, alice);
+        gate.set(true);
+        assertEq(_health(alice).borrowPowerUsd, open.borrowPowerUsd, "reserves recovered: weight back");
+    }
+
+    function test_CreditWhileTheGateIsClosedIsRefunded() public {
+        gate.set(false);
+        vm.recordLogs();
+        _credit(BANK, bob, wbtcBank, 1e8);
+        (, Release memory release) = _lastRelease();
+        assertEq(release.reason, MarginMessages.REASON_REFUND);
+        assertEq(engine.positionsOf(bob).length, 0);
+    }
+
+    function test_UngatedAssetsNeverAskTheGate() public {
+        gate.set(false);
+        _credit(L1, bob, wethL1, 1e18);
+        assertGt(_health(bob).borrowPowerUsd, 0);
+    }
+
+    function test_RevertWhen_StrangersSetTheGate() public {
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", stranger));
+        engine.setAssetGate(wbtc, gate, false);
+    }
+}
