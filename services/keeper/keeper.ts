@@ -2,6 +2,8 @@ import {
   type Abi,
   type Address,
   type Chain,
+  type ContractFunctionName,
+  type ContractFunctionReturnType,
   createPublicClient,
   decodeFunctionResult,
   encodeFunctionData,
@@ -76,34 +78,17 @@ const PREFETCH_LHF = 1.15
 /** How long eth_maxPriorityFeePerGas stays cached. */
 const PRIORITY_FEE_TTL_MS = 15_000
 
-type Health = {
-  collateralUsd: bigint
-  liquidationValueUsd: bigint
-  borrowPowerUsd: bigint
-  debtUsd: bigint
-  lhf: bigint
-  borrowHf: bigint
-}
-
-type Globals = {
-  detectTime: number
-  hubFinalityTime: number
-  grace: number
-  marginCallLevel: bigint
-  smallDebtUsd: bigint
-}
+/** The engine's return types, from its ABI. */
+type EngineView<F extends ContractFunctionName<typeof marginEngineAbi, 'view'>> = ContractFunctionReturnType<
+  typeof marginEngineAbi,
+  'view',
+  F
+>
+type Health = EngineView<'healthOf'>
+type Globals = EngineView<'globalParams'>
+type Position = EngineView<'positionsOf'>[number]
 
 type Asset = { feed: Address; decimals: number; liquidationThreshold: bigint }
-
-type Position = {
-  chainId: bigint
-  token: Address
-  assetId: number
-  amount: bigint
-  price: bigint
-  valueUsd: bigint
-  lambda: bigint
-}
 
 /** What made the keeper look: the first block with a relevant event, and when the keeper saw it. */
 export type Trigger = {
