@@ -1,9 +1,9 @@
-import { createPublicClient, type Hex, http, type LocalAccount } from 'viem'
+import type { Hex, LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { DEVNET_ROLES } from '../devnet/topology.js'
 import { inboxAbi } from '../sdk/abi/Inbox.js'
 import { outboxAbi } from '../sdk/abi/Outbox.js'
-import { pollingIntervalMs, viemChain } from '../sdk/client.js'
+import { createReadClient } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
 import { finalizedBlockNumber } from '../sdk/finality.js'
 import type { ChainEntry, Manifest } from '../sdk/manifest.js'
@@ -11,13 +11,6 @@ import { executionStateName } from '../sdk/messaging/executionState.js'
 import { decodeMessage, type Message } from '../sdk/messaging/message.js'
 import { accountFromEnv } from './service.js'
 import { UsageError } from './usage.js'
-
-export const publicClient = (chain: ChainEntry) =>
-  createPublicClient({
-    chain: viemChain(chain),
-    transport: http(chain.rpcUrl),
-    pollingInterval: pollingIntervalMs(chain),
-  })
 
 /** Who sends from the CLI: ISTHMUS_SENDER_KEY, or on a devnet its first user account. */
 export function senderAccount(manifest: Manifest): LocalAccount {
@@ -45,7 +38,7 @@ export async function findSentMessage(manifest: Manifest, id: Hex): Promise<Sour
   if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new UsageError(`"${id}" is not a message id (32-byte hex)`)
   for (const source of manifest.chains) {
     if (!source.contracts.Outbox) continue
-    const client = publicClient(source)
+    const client = createReadClient(source)
     const [log] = await client.getContractEvents({
       address: source.contracts.Outbox as Hex,
       abi: outboxAbi,
@@ -85,7 +78,7 @@ export type DestinationRecord = {
 
 /** What the destination Inbox says about a message: its state and every execution attempt. */
 export async function destinationState(record: SourceRecord, id: Hex): Promise<DestinationRecord> {
-  const client = publicClient(record.dest)
+  const client = createReadClient(record.dest)
   const inbox = record.dest.contracts.Inbox as Hex
   const [state, logs] = await Promise.all([
     client.readContract({

@@ -45,3 +45,12 @@ export function createChainClients(entry: ChainEntry, account: Account): ChainCl
     wallet: createWalletClient({ chain, transport, account, pollingInterval }),
   }
 }
+
+/** A read-only client for a manifest chain (no account needed). */
+export function createReadClient(entry: ChainEntry): PublicClient<Transport, Chain> {
+  return createPublicClient({
+    chain: viemChain(entry),
+    transport: http(entry.rpcUrl),
+    pollingInterval: pollingIntervalMs(entry),
+  })
+}

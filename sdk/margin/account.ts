@@ -2,7 +2,7 @@ import { type Address, formatUnits, type Hex, isAddressEqual, type PublicClient 
 import { aggregatorV3InterfaceAbi } from '../abi/AggregatorV3Interface.js'
 import { collateralVaultAbi } from '../abi/CollateralVault.js'
 import { marginEngineAbi } from '../abi/MarginEngine.js'
-import { createChainClients } from '../client.js'
+import { createReadClient } from '../client.js'
 import { BaseError } from '../errors.js'
 import { type ChainEntry, chainByName, type Manifest } from '../manifest.js'
 import {
@@ -328,11 +328,7 @@ const clients = new Map<string, PublicClient>()
 function publicOf(chain: ChainEntry): PublicClient {
   let client = clients.get(chain.rpcUrl)
   if (!client) {
-    // Reads only: any account will do for the wallet half.
-    client = createChainClients(chain, {
-      address: '0x0000000000000000000000000000000000000001',
-      type: 'json-rpc',
-    }).public as PublicClient
+    client = createReadClient(chain) as PublicClient
     clients.set(chain.rpcUrl, client)
   }
   return client
