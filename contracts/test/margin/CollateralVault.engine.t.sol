@@ -3,13 +3,14 @@ pragma solidity ^0.8.28;
 
 import {CollateralVault} from "../../src/margin/CollateralVault.sol";
 import {LatencyModel} from "../../src/margin/LatencyModel.sol";
-import {AssetParams, ChainParams, Globals, MarginEngine, RateModel} from "../../src/margin/MarginEngine.sol";
+import {ChainParams, Globals, MarginEngine, RateModel} from "../../src/margin/MarginEngine.sol";
 import {Inbox} from "../../src/messaging/Inbox.sol";
 import {CommitteeVerifier} from "../../src/messaging/verifiers/CommitteeVerifier.sol";
 import {BurnMintERC20} from "../../src/tokens/BurnMintERC20.sol";
 import {CommitteeProofs} from "../messaging/utils/CommitteeProofs.sol";
 import {MessageReader} from "../messaging/utils/MessageReader.sol";
 import {SentMessages} from "../messaging/utils/SentMessages.sol";
+import {TestAssets} from "./utils/TestAssets.sol";
 import {CollateralVaultFixture} from "./CollateralVaultFixture.sol";
 import {MockAggregator} from "./mocks/MockAggregator.sol";
 
@@ -47,7 +48,7 @@ contract CollateralVaultEngineTest is CollateralVaultFixture {
         hubVerifier.setValidators(validators, THRESHOLD);
         hubInbox.setLane(SPOKE, hubVerifier);
         hubInbox.setReceiver(SPOKE, address(marginEngine), true);
-        uint16 weth = marginEngine.listAsset(_wethParams());
+        uint16 weth = marginEngine.listAsset(TestAssets.weth(ethFeed));
         marginEngine.setAssetToken(SPOKE, address(collateral), weth);
         marginEngine.setChain(SPOKE, ChainParams(address(vault), 60, 60, 0.02e18, 1e18, true));
         marginEngine.setGlobals(Globals(60, 1020, 600, 1.1e18, 2000e18));
@@ -134,20 +135,4 @@ contract CollateralVaultEngineTest is CollateralVaultFixture {
         return uint8(hubInbox.executionState(SPOKE, message.nonce()));
     }
 
-    function _wethParams() private view returns (AssetParams memory) {
-        return AssetParams({
-            feed: ethFeed,
-            decimals: 18,
-            heartbeat: 3600,
-            ltv: 0.8e18,
-            liquidationThreshold: 0.83e18,
-            liquidationBonus: 1.05e18,
-            volatility: 0.7e18,
-            theta: 0.005e18,
-            conf: 0,
-            unwindPerDay: 0,
-            supplyCap: 0,
-            enabled: true
-        });
-    }
 }

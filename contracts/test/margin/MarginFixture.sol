@@ -14,6 +14,7 @@ import {LatencyModel} from "../../src/margin/LatencyModel.sol";
 import {Credit, MarginMessages, Release} from "../../src/margin/MarginMessages.sol";
 import {BurnMintERC20} from "../../src/tokens/BurnMintERC20.sol";
 import {MockAggregator} from "./mocks/MockAggregator.sol";
+import {TestAssets} from "./utils/TestAssets.sol";
 
 /// @title MarginFixture
 /// @notice The hub side: a MarginEngine with a real Outbox (for release and borrow-delivery messages)
@@ -95,37 +96,11 @@ abstract contract MarginFixture is Test {
     }
 
     function _wethParams() internal view returns (AssetParams memory) {
-        return AssetParams({
-            feed: ethFeed,
-            decimals: 18,
-            heartbeat: 3600,
-            ltv: 0.8e18,
-            liquidationThreshold: 0.83e18,
-            liquidationBonus: 1.05e18,
-            volatility: 0.7e18,
-            theta: 0.005e18,
-            conf: 0,
-            unwindPerDay: 0,
-            supplyCap: 0,
-            enabled: true
-        });
+        return TestAssets.weth(ethFeed);
     }
 
     function _wbtcParams() internal view returns (AssetParams memory) {
-        return AssetParams({
-            feed: btcFeed,
-            decimals: 8,
-            heartbeat: 3600,
-            ltv: 0.73e18,
-            liquidationThreshold: 0.78e18,
-            liquidationBonus: 1.07e18,
-            volatility: 0.6e18,
-            theta: 0.005e18,
-            conf: 0,
-            unwindPerDay: 0,
-            supplyCap: 0,
-            enabled: true
-        });
+        return TestAssets.wbtc(btcFeed);
     }
 
     // ---------------------------------------------------------------- deliveries

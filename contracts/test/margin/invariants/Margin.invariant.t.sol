@@ -11,6 +11,7 @@ import {BurnMintPool} from "../../../src/messaging/pools/BurnMintPool.sol";
 import {BurnMintERC20} from "../../../src/tokens/BurnMintERC20.sol";
 import {MessageLibHarness} from "../../messaging/utils/MessageLibHarness.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
+import {TestAssets} from "../utils/TestAssets.sol";
 import {Hub, MarginHandler, Pair, PairGhost} from "./MarginHandler.sol";
 
 /// @notice The margin system's deployment for the invariant suite: one EVM, the chain id switched
@@ -172,37 +173,14 @@ abstract contract MarginInvariantSetup is Test {
     }
 
     function _wethParams() private view returns (AssetParams memory) {
-        return AssetParams({
-            feed: ethFeed,
-            decimals: 18,
-            heartbeat: 3600,
-            ltv: 0.8e18,
-            liquidationThreshold: 0.83e18,
-            liquidationBonus: 1.05e18,
-            volatility: 0.7e18,
-            theta: 0.005e18,
-            conf: 0,
-            unwindPerDay: 0,
-            supplyCap: 0,
-            enabled: true
-        });
+        return TestAssets.weth(ethFeed);
     }
 
-    function _wbtcParams() private view returns (AssetParams memory) {
-        return AssetParams({
-            feed: btcFeed,
-            decimals: 8,
-            heartbeat: 3600,
-            ltv: 0.73e18,
-            liquidationThreshold: 0.78e18,
-            liquidationBonus: 1.07e18,
-            volatility: 0.6e18,
-            theta: 0.005e18,
-            conf: 0,
-            unwindPerDay: 200e8,
-            supplyCap: WBTC_CAP,
-            enabled: true
-        });
+    /// @dev With market depth (an unwind term) and a supply cap, so refunds and unwinding get exercised.
+    function _wbtcParams() private view returns (AssetParams memory params) {
+        params = TestAssets.wbtc(btcFeed);
+        params.unwindPerDay = 200e8;
+        params.supplyCap = WBTC_CAP;
     }
 }
 
