@@ -3,42 +3,16 @@ pragma solidity ^0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {Test} from "forge-std/Test.sol";
 import {Observation, PriceFeed} from "../../src/oracles/PriceFeed.sol";
+import {OracleCommittee} from "./OracleCommittee.sol";
 
 /// @notice PriceFeed: signed observations from 2f+1 distinct oracles, median stored, Chainlink's interface.
-contract PriceFeedTest is Test {
-    uint8 internal constant FAULTY = 1; // n = 4 = 3f+1, reports need 3
+contract PriceFeedTest is OracleCommittee {
     uint32 internal constant MAX_AGE = 300;
-
-    PriceFeed internal feed;
-    address internal owner = makeAddr("owner");
-    address[] internal oracles;
-    uint256[] internal keys;
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        feed = new PriceFeed(owner, 8, "ETH / USD", MAX_AGE);
-        // Oracles sorted by address, so reports list them in the required order.
-        for (uint256 i; i < 4; ++i) {
-            (address oracle, uint256 key) = makeAddrAndKey(string.concat("oracle", vm.toString(i)));
-            uint256 j = oracles.length;
-            oracles.push(oracle);
-            keys.push(key);
-            while (j > 0 && oracles[j - 1] > oracle) {
-                (oracles[j], oracles[j - 1]) = (oracles[j - 1], oracles[j]);
-                (keys[j], keys[j - 1]) = (keys[j - 1], keys[j]);
-                --j;
-            }
-        }
-        vm.prank(owner);
-        feed.setOracles(oracles, FAULTY);
-    }
-
-    function _observe(uint256 oracle, int192 value, uint32 observedAt) internal view returns (Observation memory) {
-        bytes32 hash = MessageHashUtils.toEthSignedMessageHash(feed.observationDigest(value, observedAt));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[oracle], hash);
-        return Observation(value, observedAt, abi.encodePacked(r, s, v));
+        _deployFeed("ETH / USD", MAX_AGE, "oracle");
     }
 
     /// @dev Observations by oracles 0..values.length-1, all at `observedAt`.

@@ -1,56 +1,30 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {Test} from "forge-std/Test.sol";
 import {Observation, PriceFeed} from "../../src/oracles/PriceFeed.sol";
 import {ReserveBackedToken} from "../../src/tokens/ReserveBackedToken.sol";
+import {OracleCommittee} from "../oracles/OracleCommittee.sol";
 
 /// @notice The real thing: a PriceFeed deployed as the "T-BILL reserves" feed (answer = reserves in
 /// whole tokens, 8 decimals), fed by reports of 2f+1 signed observations, gates the token's mints
 /// and drives its breaker.
-contract ReserveBackedTokenPriceFeedTest is Test {
-    uint8 internal constant FAULTY = 1; // n = 4 = 3f+1, reports need 3
+contract ReserveBackedTokenPriceFeedTest is OracleCommittee {
     uint32 internal constant MAX_OBSERVATION_AGE = 1 hours;
     uint256 internal constant MAX_FEED_AGE = 1 days;
 
-    PriceFeed internal feed;
     ReserveBackedToken internal token;
-    address internal owner = makeAddr("owner");
     address internal minter = makeAddr("minter");
     address internal bank = makeAddr("bank");
-    address[] internal oracles;
-    uint256[] internal keys;
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        feed = new PriceFeed(owner, 8, "T-BILL reserves", MAX_OBSERVATION_AGE);
-        // Oracles sorted by address, so reports list them in the required order.
-        for (uint256 i; i < 4; ++i) {
-            (address oracle, uint256 key) = makeAddrAndKey(string.concat("reserveOracle", vm.toString(i)));
-            uint256 j = oracles.length;
-            oracles.push(oracle);
-            keys.push(key);
-            while (j > 0 && oracles[j - 1] > oracle) {
-                (oracles[j], oracles[j - 1]) = (oracles[j - 1], oracles[j]);
-                (keys[j], keys[j - 1]) = (keys[j - 1], keys[j]);
-                --j;
-            }
-        }
-        vm.prank(owner);
-        feed.setOracles(oracles, FAULTY);
+        _deployFeed("T-BILL reserves", MAX_OBSERVATION_AGE, "reserveOracle");
 
         token = new ReserveBackedToken("Tokenized T-Bill", "TBILL", 18, owner, feed, MAX_FEED_AGE);
         vm.startPrank(owner);
         token.setMinter(minter, true);
         token.setInstitution(bank, true);
         vm.stopPrank();
-    }
-
-    function _observe(uint256 oracle, int192 value, uint32 observedAt) internal view returns (Observation memory) {
-        bytes32 hash = MessageHashUtils.toEthSignedMessageHash(feed.observationDigest(value, observedAt));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[oracle], hash);
-        return Observation(value, observedAt, abi.encodePacked(r, s, v));
     }
 
     /// @dev A report of three oracles' reserves attestations (whole tokens, 8 decimals).
