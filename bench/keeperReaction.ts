@@ -35,15 +35,15 @@ import { rmSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
 import { type Address, getAddress, type Hex, hexToBigInt, parseEther, parseUnits } from 'viem'
-import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { mnemonicToAccount } from 'viem/accounts'
 import { assetId } from '../deploy/margin.js'
 import { DEVNET_MNEMONIC, DEVNET_ROLES } from '../devnet/topology.js'
 import { marginEngineAbi } from '../sdk/abi/MarginEngine.js'
 import { priceFeedAbi } from '../sdk/abi/PriceFeed.js'
-import { signObservation, toReport } from '../sdk/oracles/observation.js'
 import { openPositions, type Position } from '../services/keeper/fixtures.js'
 import { type RunningKeeper, startKeeper } from '../services/keeper/keeper.js'
 import { startTestDevnet, type TestChain, type TestDevnet } from '../testing/devnet.js'
+import { signedReport } from '../testing/margin.js'
 import { tempDir } from '../testing/messaging.js'
 import { median, type ResultRow } from './lib/results.js'
 
@@ -147,10 +147,6 @@ async function waitFor<T>(
 /** Price reports signed with the devnet oracle keys (2f + 1 observations), sent by the deployer. */
 function pricer(devnet: TestDevnet) {
   const hub = devnet.chain('hub')
-  const oracles = devnet.manifest.oracles!
-  const signers = oracles.nodes
-    .slice(0, 2 * oracles.faulty + 1)
-    .map((node) => privateKeyToAccount(node.privateKey as Hex))
   const feedOf = (symbol: string) => hub.entry.contracts[`PriceFeed.${symbol}`] as Address
   /** The feed's last answer and its time (0 and 0 before its first round). */
   const latest = async (symbol: string) => {
@@ -171,16 +167,11 @@ function pricer(devnet: TestDevnet) {
       const { timestamp } = await hub.public.getBlock({ blockTag: 'latest' })
       return timestamp > updatedAt ? timestamp : undefined
     })
-    const observations = await Promise.all(
-      signers.map((oracle) =>
-        signObservation(oracle, hub.entry.chainId, feedOf(symbol), answer, Number(now)),
-      ),
-    )
     return hub.wallet.writeContract({
       address: feedOf(symbol),
       abi: priceFeedAbi,
       functionName: 'transmit',
-      args: [toReport(observations)],
+      args: [await signedReport(devnet, feedOf(symbol), answer, Number(now))],
     })
   }
   return { latest, send }

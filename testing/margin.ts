@@ -44,7 +44,7 @@ import { signBatch } from '../sdk/messaging/digest.js'
 import { executionStateName } from '../sdk/messaging/executionState.js'
 import { decodeMessage, type Message } from '../sdk/messaging/message.js'
 import { sortSignaturesBySigner } from '../sdk/messaging/proof.js'
-import { signObservation, toReport } from '../sdk/oracles/observation.js'
+import { type Observation, signObservation, toReport } from '../sdk/oracles/observation.js'
 import { type TestChain, type TestDevnet, timeTravel } from './devnet.js'
 import { validatorAccounts } from './messaging.js'
 
@@ -89,6 +89,8 @@ export type PushPriceOptions = {
   observations?: number
   /** Pays for `transmit` (default: the deployer; anyone may transmit a report). */
   account?: Account
+  /** Mine the block right after sending (for a test that stopped the chain's own mining). */
+  mine?: boolean
 }
 
 export type PushedPrice = {
@@ -98,6 +100,33 @@ export type PushedPrice = {
   answer: bigint
   /** The observation time the feed stored (its `updatedAt`). */
   updatedAt: bigint
+}
+
+/**
+ * A report for the hub feed at `feed`: `count` observations (default 2f+1) of `answer` at
+ * `observedAt`, signed with the devnet oracle keys of the manifest, ordered as the feed requires.
+ */
+export async function signedReport(
+  devnet: TestDevnet,
+  feed: Address,
+  answer: bigint,
+  observedAt: number,
+  count?: number,
+): Promise<Observation[]> {
+  const oracles = devnet.manifest.oracles
+  if (!oracles) throw new MarginTestError('the devnet manifest has no oracle nodes')
+  const nodes = oracles.nodes.map((n) => {
+    if (!n.privateKey) throw new MarginTestError(`oracle ${n.address} has no key in the manifest`)
+    return privateKeyToAccount(n.privateKey as Hex)
+  })
+  const wanted = count ?? 2 * oracles.faulty + 1
+  if (wanted > nodes.length)
+    throw new MarginTestError(`${wanted} observations asked of ${nodes.length} oracles`)
+  const chainId = hubOf(devnet).entry.chainId
+  const signed = await Promise.all(
+    nodes.slice(0, wanted).map((node) => signObservation(node, chainId, feed, answer, observedAt)),
+  )
+  return toReport(signed)
 }
 
 /**
@@ -122,16 +151,6 @@ export async function pushPrice(
   const decimals = await read('decimals')
   const answer = typeof price === 'bigint' ? price : parseUnits(String(price), decimals)
 
-  const oracles = devnet.manifest.oracles
-  if (!oracles) throw new MarginTestError('the devnet manifest has no oracle nodes')
-  const nodes = oracles.nodes.map((n) => {
-    if (!n.privateKey) throw new MarginTestError(`oracle ${n.address} has no key in the manifest`)
-    return privateKeyToAccount(n.privateKey as Hex)
-  })
-  const count = options.observations ?? 2 * oracles.faulty + 1
-  if (count > nodes.length)
-    throw new MarginTestError(`${count} observations asked of ${nodes.length} oracles`)
-
   const latestRound = await read('latestRound')
   const lastUpdate =
     latestRound === 0n
@@ -149,18 +168,15 @@ export async function pushPrice(
     await timeTravel(hub, Number(lastUpdate - now) + 1)
     now = (await hub.public.getBlock({ blockTag: 'latest' })).timestamp
   }
-  const signed = await Promise.all(
-    nodes
-      .slice(0, count)
-      .map((node) => signObservation(node, hub.entry.chainId, address, answer, Number(now))),
-  )
+  const report = await signedReport(devnet, address, answer, Number(now), options.observations)
   const hash = await hub.wallet.writeContract({
     address,
     abi: priceFeedAbi,
     functionName: 'transmit',
-    args: [toReport(signed)],
+    args: [report],
     ...(options.account ? { account: options.account } : {}),
   })
+  if (options.mine) await hub.test.mine({ blocks: 1 })
   const receipt = await mined(hub, hash, `transmit to ${feed}`)
   const [event] = parseEventLogs({ abi: priceFeedAbi, eventName: 'AnswerUpdated', logs: receipt.logs })
   if (!event) throw new MarginTestError(`transmit to ${feed} stored no round`)

@@ -7,69 +7,12 @@ import {
   encodeAbiParameters,
   type Hex,
   keccak256,
-  type LocalAccount,
   parseEther,
   parseEventLogs,
-  parseUnits,
   stringToHex,
 } from 'viem'
-import { mnemonicToAccount } from 'viem/accounts'
-import { DEVNET_MNEMONIC, DEVNET_ROLES } from '../../devnet/topology.js'
 import { marginEngineAbi } from '../../sdk/abi/MarginEngine.js'
-import { priceFeedAbi } from '../../sdk/abi/PriceFeed.js'
-import { signObservation, toReport } from '../../sdk/oracles/observation.js'
 import type { TestChain, TestDevnet } from '../../testing/devnet.js'
-
-const oracleKeys = (): LocalAccount[] =>
-  DEVNET_ROLES.oracles.map((addressIndex) => mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex }))
-
-/**
- * Pushes a new round to the hub's `PriceFeed.<symbol>`: 2f + 1 = 3 devnet oracle keys sign the
- * price, observed at the latest block's time (a second later than the feed's last round, moving the
- * chain's clock when needed: the feed takes strictly newer observations only).
- */
-export async function setPrice(
-  hub: TestChain,
-  symbol: string,
-  price: number | string,
-  /** Mine the block here (for a test that stopped the chain's own mining). */
-  mine = false,
-): Promise<Hex> {
-  const feed = hub.entry.contracts[`PriceFeed.${symbol}`] as Address
-  const round = await hub.public.readContract({
-    address: feed,
-    abi: priceFeedAbi,
-    functionName: 'latestRound',
-  })
-  const updatedAt =
-    round === 0n
-      ? 0n
-      : (
-          await hub.public.readContract({ address: feed, abi: priceFeedAbi, functionName: 'latestRoundData' })
-        )[3]
-  let now = Number((await hub.public.getBlock({ blockTag: 'latest' })).timestamp)
-  if (now <= Number(updatedAt)) {
-    await hub.test.setNextBlockTimestamp({ timestamp: BigInt(Number(updatedAt) + 1) })
-    await hub.test.mine({ blocks: 1 })
-    now = Number(updatedAt) + 1
-  }
-  const value = parseUnits(String(price), 8)
-  const observations = await Promise.all(
-    oracleKeys()
-      .slice(0, 2 * DEVNET_ROLES.oraclesFaulty + 1)
-      .map((oracle) => signObservation(oracle, hub.entry.chainId, feed, value, now)),
-  )
-  const hash = await hub.wallet.writeContract({
-    address: feed,
-    abi: priceFeedAbi,
-    functionName: 'transmit',
-    args: [toReport(observations)],
-  })
-  if (mine) await hub.test.mine({ blocks: 1 })
-  const receipt = await hub.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new Error(`transmit ${symbol} ${price} reverted`)
-  return hash
-}
 
 const creditParams = [
   { type: 'uint8' },

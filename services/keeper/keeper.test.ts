@@ -9,9 +9,10 @@ import { DEVNET_MNEMONIC, DEVNET_ROLES } from '../../devnet/topology.js'
 import { burnMintERC20Abi } from '../../sdk/abi/BurnMintERC20.js'
 import { marginEngineAbi } from '../../sdk/abi/MarginEngine.js'
 import { startTestDevnet, type TestChain, type TestDevnet } from '../../testing/devnet.js'
+import { pushPrice } from '../../testing/margin.js'
 import { eventually, tempDir } from '../../testing/messaging.js'
 import { createLogger } from '../core/logger.js'
-import { healthOf, openPositions, setPrice, WAD } from './fixtures.js'
+import { healthOf, openPositions, WAD } from './fixtures.js'
 import { type RunningKeeper, startKeeper } from './keeper.js'
 
 type Call = {
@@ -115,8 +116,7 @@ describe('keeper', () => {
   const moveWethTo = async (who: Address, lhf: number, mine = false) => {
     const { lhf: now } = await healthOf(hub, who)
     weth = Math.round(((weth * lhf) / (Number(now) / 1e18)) * 100) / 100
-    const hash = await setPrice(hub, 'WETH', weth, mine)
-    return (await hub.public.getTransactionReceipt({ hash })).blockNumber
+    return (await pushPrice(devnet, 'WETH', weth, { mine })).receipt.blockNumber
   }
   /** Waits until the keeper has processed `block`. */
   const processed = (block: bigint) =>
@@ -149,7 +149,7 @@ describe('keeper', () => {
       Address,
       Address,
     ]
-    await setPrice(hub, 'WETH', weth)
+    await pushPrice(devnet, 'WETH', weth)
     await openPositions(devnet, [
       {
         account: alice,
