@@ -15,7 +15,8 @@ import { outboxAbi, outboxBytecode } from '../sdk/abi/Outbox.js'
 import type { ChainClients } from '../sdk/client.js'
 import { BaseError } from '../sdk/errors.js'
 import { type ChainEntry, verifierContractName } from '../sdk/manifest.js'
-import { type MarginSetup, planMargin } from './margin.js'
+import { HUB_CHAIN, type MarginSetup, planMargin } from './margin.js'
+import { planSettlement, type SettlementSetup } from './settlement.js'
 import { type AddressBook, call, deploy, type Step } from './steps.js'
 
 /** The messaging trust setup every Inbox starts with: who validates, how many must agree, who may pause. */
@@ -25,6 +26,8 @@ export type MessagingSetup = {
   guardian: Address
   /** The margin stack (tokens, vaults, price feeds, engine) needs oracle nodes; without them it is left out. */
   margin?: MarginSetup
+  /** The settlement stack (DvP, repo, HTLC, intents, reserve gate); needs `margin`. */
+  settlement?: SettlementSetup
 }
 
 export type DeployTarget = { entry: ChainEntry; clients: ChainClients }
@@ -37,12 +40,14 @@ export class DeployError extends BaseError {
 const SINKS = ['DevnetReceiver', 'BenchReceiver'] as const
 
 /**
- * What one chain gets: the messaging core, a verifier per other chain wired into its Inbox, the
+ * What one chain gets: the messaging core, a verifier per lane source wired into its Inbox, the
  * sink receivers and the smoke contract. Steps only describe transactions; addresses come later.
+ * `sources` are the other chains, plus the chain itself for a loopback lane (the hub's settlement
+ * escrow reports to the hub's coordinator through it, with the same verification as any lane).
  */
 function planChain(
   entry: ChainEntry,
-  others: readonly ChainEntry[],
+  sources: readonly ChainEntry[],
   setup: MessagingSetup,
   owner: Address,
 ): Step[] {
@@ -67,7 +72,7 @@ function planChain(
       encodeDeployData({ abi: benchReceiverAbi, bytecode: benchReceiverBytecode }),
     ),
   ]
-  for (const source of others) {
+  for (const source of sources) {
     const from = BigInt(source.chainId)
     const verifier = verifierContractName(source.name)
     steps.push(
@@ -118,9 +123,13 @@ export async function deployAll(targets: readonly DeployTarget[], setup: Messagi
     targets.map(async ({ entry, clients }) => {
       const owner = clients.wallet.account.address
       const others = targets.map((t) => t.entry).filter((e) => e.name !== entry.name)
+      const { margin, settlement } = setup
+      if (settlement && !margin) throw new DeployError('the settlement stack needs the margin stack')
+      const loopback = settlement && entry.name === HUB_CHAIN ? [entry] : []
       const steps = [
-        ...planChain(entry, others, setup, owner),
-        ...(setup.margin ? planMargin(entry, others, setup.margin, setup.guardian, owner) : []),
+        ...planChain(entry, [...others, ...loopback], setup, owner),
+        ...(margin ? planMargin(entry, others, margin, setup.guardian, owner) : []),
+        ...(settlement ? planSettlement(entry, others, settlement, owner) : []),
       ]
       const firstNonce = await clients.public.getTransactionCount({ address: owner, blockTag: 'pending' })
       const addresses: Record<string, Address> = {}

@@ -7,6 +7,7 @@ import { latencyModelAbi, latencyModelBytecode } from '../sdk/abi/LatencyModel.j
 import { marginEngineAbi, marginEngineBytecode } from '../sdk/abi/MarginEngine.js'
 import { outboxAbi } from '../sdk/abi/Outbox.js'
 import { priceFeedAbi, priceFeedBytecode } from '../sdk/abi/PriceFeed.js'
+import { reserveBackedTokenAbi, reserveBackedTokenBytecode } from '../sdk/abi/ReserveBackedToken.js'
 import type { ChainEntry } from '../sdk/manifest.js'
 import { call, deploy, type Step } from './steps.js'
 
@@ -59,9 +60,26 @@ export const MARGIN_ASSETS = [
     liquidationBonus: 1.07,
     chains: ['l1', 'bank'],
   },
+  {
+    // A tokenized T-bill: one token per $100 of face value, minted only against proven reserves,
+    // held only by allowlisted institutions, and gated on the hub by its reserve status.
+    symbol: 'TBILL',
+    name: 'Tokenized T-Bill',
+    decimals: 18,
+    price: 99.5,
+    volatility: 0.02,
+    ltv: 0.9,
+    liquidationThreshold: 0.93,
+    liquidationBonus: 1.02,
+    chains: ['bank'],
+    reserveBacked: true,
+  },
 ] as const
 
 export type MarginAsset = (typeof MARGIN_ASSETS)[number]
+
+/** Assets minted against a proof-of-reserve feed (ReserveBackedToken) rather than freely. */
+export const RESERVE_ASSETS = MARGIN_ASSETS.filter((a) => 'reserveBacked' in a && a.reserveBacked)
 
 /**
  * Devnet timing (seconds). Prices are pushed at least every PRICE_HEARTBEAT_S by the oracle nodes,
@@ -86,6 +104,12 @@ const seconds = (ms: number) => Math.ceil(ms / 1000)
 export const assetId = (symbol: string) => MARGIN_ASSETS.findIndex((a) => a.symbol === symbol) + 1
 
 export const priceFeedName = (symbol: string) => `PriceFeed.${symbol}`
+/** The proof-of-reserve feed of a reserve-backed asset, on the asset's own chain. */
+export const reserveFeedName = (symbol: string) => `ReserveFeed.${symbol}`
+/** A mint accepts a reserve report at most this old; the oracle nodes refresh it every heartbeat. */
+export const RESERVE_MAX_AGE_S = 300
+/** Gas for a ReserveBackedToken constructor: it reads its feed, deployed in the same block. */
+const RESERVE_TOKEN_DEPLOY_GAS = 3_000_000n
 
 /**
  * The margin stack's transactions on one chain. The hub gets USDC (burn/mint), a price feed per
@@ -103,7 +127,7 @@ export function planMargin(
   if (!hub) return []
   return entry.name === HUB_CHAIN
     ? planHub(hub, others, setup, guardian, owner)
-    : planSpoke(entry, hub, guardian, owner)
+    : planSpoke(entry, hub, setup, guardian, owner)
 }
 
 function usdcSteps(me: string, owner: Address): Step[] {
@@ -315,11 +339,21 @@ function planHub(
   return steps
 }
 
-function planSpoke(entry: ChainEntry, hub: ChainEntry, guardian: Address, owner: Address): Step[] {
+function planSpoke(
+  entry: ChainEntry,
+  hub: ChainEntry,
+  setup: MarginSetup,
+  guardian: Address,
+  owner: Address,
+): Step[] {
   const me = entry.name
   const assets = MARGIN_ASSETS.filter((a) => (a.chains as readonly string[]).includes(me))
   const steps: Step[] = [...usdcSteps(me, owner), usdcFrom(me, hub)]
   for (const asset of assets) {
+    if (RESERVE_ASSETS.includes(asset)) {
+      steps.push(...reserveTokenSteps(asset, me, setup, owner))
+      continue
+    }
     steps.push(
       deploy(asset.symbol, () =>
         encodeDeployData({
@@ -366,6 +400,43 @@ function planSpoke(entry: ChainEntry, hub: ChainEntry, guardian: Address, owner:
     ),
   )
   return steps
+}
+
+/**
+ * A reserve-backed token: its proof-of-reserve feed (signed by the same oracle nodes as the prices,
+ * answer = reserves in whole tokens, 8 decimals), then the token reading it. The deployer mints.
+ */
+function reserveTokenSteps(asset: MarginAsset, me: string, setup: MarginSetup, owner: Address): Step[] {
+  const feed = reserveFeedName(asset.symbol)
+  return [
+    deploy(feed, () =>
+      encodeDeployData({
+        abi: priceFeedAbi,
+        bytecode: priceFeedBytecode,
+        args: [owner, 8, `${asset.symbol} reserves`, PRICE_MAX_OBSERVATION_AGE_S],
+      }),
+    ),
+    call(feed, 'setOracles', () =>
+      encodeFunctionData({
+        abi: priceFeedAbi,
+        functionName: 'setOracles',
+        args: [[...setup.oracles].sort(byAddress), setup.faulty],
+      }),
+    ),
+    deploy(
+      asset.symbol,
+      (book) =>
+        encodeDeployData({
+          abi: reserveBackedTokenAbi,
+          bytecode: reserveBackedTokenBytecode,
+          args: [asset.name, asset.symbol, asset.decimals, owner, book(me, feed), BigInt(RESERVE_MAX_AGE_S)],
+        }),
+      RESERVE_TOKEN_DEPLOY_GAS,
+    ),
+    call(asset.symbol, 'setMinter(deployer)', () =>
+      encodeFunctionData({ abi: reserveBackedTokenAbi, functionName: 'setMinter', args: [owner, true] }),
+    ),
+  ]
 }
 
 const byAddress = (a: Address, b: Address) => (BigInt(a) < BigInt(b) ? -1 : 1)

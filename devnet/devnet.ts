@@ -107,6 +107,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             faulty: DEVNET_ROLES.oraclesFaulty,
             keeper: mnemonicToAccount(mnemonic, { addressIndex: DEVNET_ROLES.keeper }).address,
           },
+          settlement: {
+            institutions: DEVNET_ROLES.institutions.map(
+              (i) => mnemonicToAccount(mnemonic, { addressIndex: i }).address,
+            ),
+            solver: mnemonicToAccount(mnemonic, { addressIndex: DEVNET_ROLES.solver }).address,
+          },
         },
       )
     }

@@ -31,8 +31,8 @@ export const defaultTopology: readonly ChainSpec[] = [
 
 /** Anvil's default mnemonic: public, so every account it derives is a devnet-only key. */
 export const DEVNET_MNEMONIC = 'test test test test test test test test test test test junk'
-/** Funded accounts: users, services that send transactions (relayer, oracle nodes, keeper). */
-export const DEVNET_ACCOUNTS = 20
+/** Funded accounts: users, services that send transactions (relayer, oracle nodes, keeper, solver). */
+export const DEVNET_ACCOUNTS = 21
 
 /** Who is who among the devnet accounts (mnemonic indexes). */
 export const DEVNET_ROLES = {
@@ -41,6 +41,8 @@ export const DEVNET_ROLES = {
   guardian: 2,
   /** Indexes 3–9 are free for users, tests and scenarios. */
   firstUser: 3,
+  /** Users allowlisted as institutions on the permissioned bank chain's T-bill (9 is not). */
+  institutions: [3, 4, 5, 6, 7, 8],
   validators: [10, 11, 12, 13, 14],
   threshold: 3,
   /** Price oracle nodes (they transmit, so they are funded): n = 4 tolerates f = 1 faulty. */
@@ -48,6 +50,8 @@ export const DEVNET_ROLES = {
   oraclesFaulty: 1,
   /** Watches accounts, calls margins and liquidates. */
   keeper: 19,
+  /** Fills intents from its own funds and is repaid from the origin escrow. */
+  solver: 20,
 } as const
 
 export function finalityRule(spec: ChainSpec): FinalityRule {
