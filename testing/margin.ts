@@ -91,6 +91,8 @@ export type PushPriceOptions = {
   account?: Account
   /** Mine the block right after sending (for a test that stopped the chain's own mining). */
   mine?: boolean
+  /** The feed's chain (default the hub): e.g. `bank` for `ReserveFeed.TBILL`. */
+  chain?: string
 }
 
 export type PushedPrice = {
@@ -103,8 +105,9 @@ export type PushedPrice = {
 }
 
 /**
- * A report for the hub feed at `feed`: `count` observations (default 2f+1) of `answer` at
- * `observedAt`, signed with the devnet oracle keys of the manifest, ordered as the feed requires.
+ * A report for the feed at `feed` on `chain` (default the hub): `count` observations (default 2f+1)
+ * of `answer` at `observedAt`, signed with the devnet oracle keys of the manifest, ordered as the
+ * feed requires.
  */
 export async function signedReport(
   devnet: TestDevnet,
@@ -112,6 +115,7 @@ export async function signedReport(
   answer: bigint,
   observedAt: number,
   count?: number,
+  chain: TestChain = hubOf(devnet),
 ): Promise<Observation[]> {
   const oracles = devnet.manifest.oracles
   if (!oracles) throw new MarginTestError('the devnet manifest has no oracle nodes')
@@ -122,7 +126,7 @@ export async function signedReport(
   const wanted = count ?? 2 * oracles.faulty + 1
   if (wanted > nodes.length)
     throw new MarginTestError(`${wanted} observations asked of ${nodes.length} oracles`)
-  const chainId = hubOf(devnet).entry.chainId
+  const chainId = chain.entry.chainId
   const signed = await Promise.all(
     nodes.slice(0, wanted).map((node) => signObservation(node, chainId, feed, answer, observedAt)),
   )
@@ -130,11 +134,11 @@ export async function signedReport(
 }
 
 /**
- * Moves a hub PriceFeed to `price`: a report of 2f+1 observations (all of that value) signed with
+ * Moves a PriceFeed (on the hub unless `options.chain` says otherwise) to `price`: a report of 2f+1 observations (all of that value) signed with
  * the devnet oracle keys, observed at the latest block's time, sent with `transmit`. A feed that was
  * already updated at that second needs a newer observation: the chain's clock is moved one second
  * past the feed's `updatedAt` first (anvil's `evm_increaseTime`).
- * @param feed the asset's symbol ('WETH') or the feed's address
+ * @param feed the asset's symbol ('WETH'), a contract name ('ReserveFeed.TBILL') or the feed's address
  * @param price in USD (number or decimal string, converted with the feed's decimals), or the raw
  * answer as a bigint
  */
@@ -144,8 +148,10 @@ export async function pushPrice(
   price: number | string | bigint,
   options: PushPriceOptions = {},
 ): Promise<PushedPrice> {
-  const hub = hubOf(devnet)
-  const address = isAddress(feed) ? feed : contractAddress(hub, priceFeedName(feed))
+  const hub = options.chain ? devnet.chain(options.chain) : hubOf(devnet)
+  const address = isAddress(feed)
+    ? feed
+    : contractAddress(hub, feed.includes('.') ? feed : priceFeedName(feed))
   const read = <F extends 'decimals' | 'latestRound'>(functionName: F) =>
     hub.public.readContract({ address, abi: priceFeedAbi, functionName })
   const decimals = await read('decimals')
@@ -168,7 +174,7 @@ export async function pushPrice(
     await timeTravel(hub, Number(lastUpdate - now) + 1)
     now = (await hub.public.getBlock({ blockTag: 'latest' })).timestamp
   }
-  const report = await signedReport(devnet, address, answer, Number(now), options.observations)
+  const report = await signedReport(devnet, address, answer, Number(now), options.observations, hub)
   const hash = await hub.wallet.writeContract({
     address,
     abi: priceFeedAbi,
