@@ -44,6 +44,10 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     summary: 'run a scripted scenario on the devnet (lending)',
     load: () => import('./commands/scenario.js'),
   },
+  solver: {
+    summary: 'run the solver (fills ERC-7683 intents, repaid from the escrow)',
+    load: () => import('./commands/solver.js'),
+  },
   oracle: {
     summary: 'run oracle nodes (sign prices, push PriceFeed rounds)',
     load: () => import('./commands/oracle.js'),

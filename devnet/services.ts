@@ -79,7 +79,8 @@ export async function spawnService(
 
 /**
  * The devnet's off-chain side: every validator of the manifest's committee, then the relayer
- * pointed at them, then the price oracle nodes and the keeper. Each URL is added to `manifest.services` as it comes up.
+ * pointed at them, then the oracle nodes (prices and reserves), then the keeper and the intent
+ * solver. Each URL is added to `manifest.services` as it comes up.
  */
 export async function startMessagingServices(
   manifest: Manifest,
@@ -127,15 +128,23 @@ export async function startMessagingServices(
     const oracles = await startOracles(manifest, manifestPath, dataDir, logDir, started)
     for (const o of oracles) await onStarted(o)
     const services = [...validators, relayer, ...oracles]
-    if (manifest.chains.some((c) => c.contracts.MarginEngine)) {
-      const keeper = await spawnService(
-        'keeper',
-        ['keeper', '--manifest', resolve(manifestPath), '--data', dataDir],
-        logDir,
-      )
-      started.push(keeper)
-      await onStarted(keeper)
-      services.push(keeper)
+    // The keeper and the solver depend on nothing but the chains: they start side by side.
+    const agents = [
+      manifest.chains.some((c) => c.contracts.MarginEngine) && 'keeper',
+      manifest.chains.some((c) => c.contracts.OriginSettler) && 'solver',
+    ].filter((name): name is string => Boolean(name))
+    const spawned = await Promise.allSettled(
+      agents.map((name) =>
+        spawnService(name, [name, '--manifest', resolve(manifestPath), '--data', dataDir], logDir),
+      ),
+    )
+    for (const result of spawned) if (result.status === 'fulfilled') started.push(result.value)
+    const failed = spawned.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+    for (const result of spawned) {
+      const service = (result as PromiseFulfilledResult<ServiceProcess>).value
+      await onStarted(service)
+      services.push(service)
     }
     return services
   } catch (error) {
