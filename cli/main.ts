@@ -41,8 +41,12 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     load: () => import('./commands/keeper.js'),
   },
   scenario: {
-    summary: 'run a scripted scenario on the devnet (lending)',
+    summary: 'run a scripted scenario on the devnet (lending, repo, intent, reserve-breach)',
     load: () => import('./commands/scenario.js'),
+  },
+  reserves: {
+    summary: 'proof of reserve of reserve-backed tokens and the hub gate (devnet: set reserves)',
+    load: () => import('./commands/reserves.js'),
   },
   solver: {
     summary: 'run the solver (fills ERC-7683 intents, repaid from the escrow)',

@@ -9,7 +9,7 @@ import { priceFeedAbi, priceFeedBytecode } from '../sdk/abi/PriceFeed.js'
 import { writeManifest } from '../sdk/manifest.js'
 import { startTestDevnet, type TestChain, type TestDevnet } from '../testing/devnet.js'
 import { eventually, tempDir } from '../testing/messaging.js'
-import { devnetOracleKey } from './commands/oracle.js'
+import { devnetOracleKey, feedsFromManifest } from './commands/oracle.js'
 
 const command = fileURLToPath(new URL('./commands/oracle.ts', import.meta.url))
 
@@ -46,39 +46,47 @@ function runOracle(args: string[]): { child: ChildProcess; lines: Promise<string
 describe('isthmus oracle on a devnet manifest', () => {
   let devnet: TestDevnet
   let hub: TestChain
+  let bank: TestChain
   let oracle: ReturnType<typeof runOracle>
   const feeds: Record<string, Address> = {}
+  let reserveFeed: Address
   const dir = tempDir('cli-oracle')
   const manifestPath = join(dir, 'devnet.json')
 
   before(async () => {
-    devnet = await startTestDevnet({ chains: ['hub'], deploy: false, blockTimeMs: 250 })
+    devnet = await startTestDevnet({ chains: ['hub', 'bank'], deploy: false, blockTimeMs: 250 })
     hub = devnet.chain('hub')
+    bank = devnet.chain('bank')
     const oracles = DEVNET_ROLES.oracles.map((_, i) => devnetOracleKey(devnet.manifest, i).address)
     // What the devnet does: deploy the feeds with the oracle set; the oracle keys pay for their
     // transmits (the devnet funds them; set here so this test does not depend on it).
-    for (const oracleAddress of oracles)
-      await hub.test.setBalance({ address: oracleAddress, value: parseEther('100') })
-    for (const [asset, decimals] of [
-      ['WETH', 8],
-      ['USDC', 8],
-    ] as const) {
-      const hash = await hub.wallet.deployContract({
+    for (const chain of [hub, bank])
+      for (const oracleAddress of oracles)
+        await chain.test.setBalance({ address: oracleAddress, value: parseEther('100') })
+    const deployFeed = async (chain: TestChain, description: string) => {
+      const hash = await chain.wallet.deployContract({
         abi: priceFeedAbi,
         bytecode: priceFeedBytecode,
-        args: [hub.accounts[0]!.address, decimals, `${asset} / USD`, 300],
+        args: [chain.accounts[0]!.address, 8, description, 300],
       })
-      const address = (await hub.public.waitForTransactionReceipt({ hash })).contractAddress!
-      const set = await hub.wallet.writeContract({
+      const address = (await chain.public.waitForTransactionReceipt({ hash })).contractAddress!
+      const set = await chain.wallet.writeContract({
         address,
         abi: priceFeedAbi,
         functionName: 'setOracles',
         args: [oracles, DEVNET_ROLES.oraclesFaulty],
       })
-      await hub.public.waitForTransactionReceipt({ hash: set })
-      feeds[asset] = address
-      hub.entry.contracts[`PriceFeed.${asset}`] = address
+      await chain.public.waitForTransactionReceipt({ hash: set })
+      return address
     }
+    for (const asset of ['WETH', 'USDC']) {
+      feeds[asset] = await deployFeed(hub, `${asset} / USD`)
+      hub.entry.contracts[`PriceFeed.${asset}`] = feeds[asset]
+    }
+    // A proof-of-reserve feed on another chain, for a token there (no ReserveReporter: no reports).
+    reserveFeed = await deployFeed(bank, 'TBILL reserves')
+    bank.entry.contracts['ReserveFeed.TBILL'] = reserveFeed
+    bank.entry.contracts.TBILL = bank.accounts[9]!.address
     await writeManifest(manifestPath, devnet.manifest)
   })
   after(async () => {
@@ -86,22 +94,40 @@ describe('isthmus oracle on a devnet manifest', () => {
     await devnet.stop()
   })
 
-  const answer = async (asset: string) => {
-    const round = await hub.public.readContract({
-      address: feeds[asset]!,
-      abi: priceFeedAbi,
-      functionName: 'latestRound',
-    })
+  const answer = async (asset: string, chain = hub, address = feeds[asset]!) => {
+    const round = await chain.public.readContract({ address, abi: priceFeedAbi, functionName: 'latestRound' })
     if (round === 0n) return undefined
-    const [, value] = await hub.public.readContract({
-      address: feeds[asset]!,
+    const [, value] = await chain.public.readContract({
+      address,
       abi: priceFeedAbi,
       functionName: 'latestRoundData',
     })
     return value
   }
 
-  it('--index 0,1,2,3 starts the 4 devnet oracle keys (mnemonic 15–18) and pushes every PriceFeed.<SYMBOL>', async () => {
+  it('feeds: the hub prices and the reserve feeds of every chain; --chain keeps to one chain', () => {
+    const all = feedsFromManifest(devnet.manifest, undefined)
+    assert.deepEqual(
+      all.map((f) => [f.chain, f.kind ?? 'price', f.asset, f.address, f.token]),
+      [
+        ['hub', 'price', 'WETH', feeds.WETH, undefined],
+        ['hub', 'price', 'USDC', feeds.USDC, undefined],
+        ['bank', 'reserve', 'TBILL', reserveFeed, bank.accounts[9]!.address],
+      ],
+    )
+    assert.equal(all[2]!.reporter, undefined, 'no ReserveReporter on bank in this manifest')
+    assert.deepEqual(
+      feedsFromManifest(devnet.manifest, 'hub').map((f) => f.asset),
+      ['WETH', 'USDC'],
+    )
+    assert.deepEqual(
+      feedsFromManifest(devnet.manifest, 'bank').map((f) => [f.kind, f.asset]),
+      [['reserve', 'TBILL']],
+    )
+    assert.throws(() => feedsFromManifest(devnet.manifest, 'l1'), /no chain named "l1"/)
+  })
+
+  it('--index 0,1,2,3 starts the 4 devnet oracle keys (mnemonic 15–18) and pushes every PriceFeed.<SYMBOL> and the reserves on bank', async () => {
     oracle = runOracle(['--manifest', manifestPath, '--data', join(dir, 'data'), '--index', '0,1,2,3'])
     const lines = await oracle.lines
     const withoutSection = { ...devnet.manifest, oracles: undefined }
@@ -118,10 +144,27 @@ describe('isthmus oracle on a devnet manifest', () => {
     assert.ok(weth > parseUnits('2950', 8) && weth < parseUnits('3050', 8), `WETH near 3000: ${weth}`)
     const usdc = await eventually('a USDC round', () => answer('USDC'), 15_000)
     assert.ok(usdc > parseUnits('0.99', 8) && usdc < parseUnits('1.01', 8), `USDC near 1: ${usdc}`)
+    const reserves = await eventually(
+      'a reserve round on bank',
+      () => answer('TBILL', bank, reserveFeed),
+      15_000,
+    )
+    assert.equal(reserves, parseUnits('50000000', 8), 'the devnet custodian level')
   })
 
   it('POST /shock on a devnet crashes WETH on chain within seconds; SIGTERM stops cleanly', async () => {
     const url = (await oracle.lines)[0]!.split(' ready ')[1]!
+    const set = await fetch(`${url}/reserves`, {
+      method: 'POST',
+      body: JSON.stringify({ asset: 'TBILL', factor: 0.5 }),
+    })
+    assert.equal(set.status, 200, oracle.output())
+    await eventually(
+      'halved reserves on bank',
+      async () =>
+        (await answer('TBILL', bank, reserveFeed)) === parseUnits('25000000', 8) ? true : undefined,
+      5_000,
+    )
     const response = await fetch(`${url}/shock`, {
       method: 'POST',
       body: JSON.stringify({ asset: 'WETH', factor: 0.6 }),

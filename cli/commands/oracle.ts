@@ -5,11 +5,13 @@ import { DEVNET_MNEMONIC, DEVNET_ROLES } from '../../devnet/topology.js'
 import type { Manifest } from '../../sdk/manifest.js'
 import { createLogger } from '../../services/core/logger.js'
 import { type OracleFeed, startOracleNodes } from '../../services/oracle/oracle.js'
+import { constantReserves, DEFAULT_RESERVES } from '../../services/oracle/reserves.js'
 import { bundledHistory, DEFAULT_ASSETS, type SourceSpec } from '../../services/oracle/sources.js'
 import { accountFromEnv, loadManifest, runUntilStopped, serviceDataDir } from '../service.js'
 import { parseFlags, parsePositiveInt, UsageError } from '../usage.js'
 
-export const help = `isthmus oracle: oracle nodes: observe prices, sign them, push PriceFeed rounds
+export const help = `isthmus oracle: oracle nodes: observe prices and reserves, sign them, push feed rounds,
+report reserve status to the hub
 
   --manifest <path>       deployment manifest (default .isthmus/devnet.json)
   --index <i[,j…]>        devnet only: oracle key(s) number i (the manifest's oracles.nodes[i],
@@ -23,15 +25,24 @@ export const help = `isthmus oracle: oracle nodes: observe prices, sign them, pu
   --heartbeat <seconds>   a round when the on-chain answer is this old (default 60)
   --peers <urls>          comma-separated URLs of oracle nodes in other processes
                           (default: the manifest's oracle-* services)
-  --chain <name>          the manifest chain of the feeds (default hub)
+  --chain <name>          only the feeds of this manifest chain (its PriceFeed.<SYMBOL> and ReserveFeed.<SYMBOL>)
+  --reserves <SYM=n,…>    what the custodian reports, in whole tokens (default ${Object.entries(
+    DEFAULT_RESERVES,
+  )
+    .map(([asset, n]) => `${asset}=${n}`)
+    .join(',')})
   --port <n>              HTTP port, one node only (default: any free port)
 
-Feeds: every PriceFeed.<SYMBOL> contract of the chain in the manifest; walk parameters per symbol:
+Feeds: every PriceFeed.<SYMBOL> contract of the hub and every ReserveFeed.<SYMBOL> (proof of
+reserve, on its token's chain) in the manifest. For a reserve feed the nodes also call the chain's
+ReserveReporter.report(<SYMBOL>) when the token's backing changed or the reporter's heartbeat passed.
+Walk parameters per symbol:
 ${Object.entries(DEFAULT_ASSETS)
   .map(([asset, a]) => `${asset} ${a.initialPrice} USD σ ${a.sigma}`)
   .join(', ')}. The walk and the replay start at the manifest's createdAt, so every process agrees.
 The key comes from ISTHMUS_ORACLE_KEY unless --index is given. On a devnet manifest, POST /shock
-{"asset":"WETH","factor":0.6} multiplies an asset's price from then on (services/oracle/README.md).`
+{"asset":"WETH","factor":0.6} multiplies an asset's price from then on, and POST /reserves
+{"asset":"TBILL","amount":1000} sets what the custodian reports (services/oracle/README.md).`
 
 /**
  * Devnet oracle key number `index`: from the manifest's oracles section when it has one (as the
@@ -51,25 +62,58 @@ export function devnetOracleKey(manifest: Manifest, index: number): LocalAccount
 }
 
 const FEED_PREFIX = 'PriceFeed.'
+const RESERVE_PREFIX = 'ReserveFeed.'
+const PRICE_CHAIN = 'hub'
 
-/** Every `PriceFeed.<SYMBOL>` contract of the chain, with the defaults of its symbol. */
+/** The contracts of `chain` named `<prefix><SYMBOL>`, as [symbol, address]. */
+const named = (chain: Manifest['chains'][number], prefix: string) =>
+  Object.entries(chain.contracts)
+    .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
+    .map(([name, address]) => [name.slice(prefix.length), address as Address] as const)
+
+/**
+ * The feeds the nodes serve: without `chainName`, every `PriceFeed.<SYMBOL>` of the hub and every
+ * `ReserveFeed.<SYMBOL>` of any chain (with its token `<SYMBOL>` and the chain's `ReserveReporter`,
+ * when deployed); with `chainName`, both kinds on that chain only.
+ */
 export function feedsFromManifest(
   manifest: Manifest,
-  chainName: string,
+  chainName: string | undefined,
   settings: { deviation?: number; heartbeatSeconds?: number } = {},
 ): OracleFeed[] {
-  const chain = manifest.chains.find((c) => c.name === chainName)
-  if (!chain) throw new UsageError(`the manifest has no chain named "${chainName}"`)
-  const feeds = Object.entries(chain.contracts)
-    .filter(([name]) => name.startsWith(FEED_PREFIX) && name.length > FEED_PREFIX.length)
-    .map(([name, address]) => ({
-      address: address as Address,
-      asset: name.slice(FEED_PREFIX.length),
-      ...settings,
-    }))
+  if (chainName !== undefined && !manifest.chains.some((c) => c.name === chainName))
+    throw new UsageError(`the manifest has no chain named "${chainName}"`)
+  const feeds: OracleFeed[] = []
+  for (const chain of manifest.chains) {
+    if (chainName !== undefined && chain.name !== chainName) continue
+    if (chainName !== undefined || chain.name === PRICE_CHAIN)
+      for (const [asset, address] of named(chain, FEED_PREFIX))
+        feeds.push({ address, asset, chain: chain.name, ...settings })
+    for (const [asset, address] of named(chain, RESERVE_PREFIX)) {
+      const token = chain.contracts[asset] as Address | undefined
+      if (!token)
+        throw new UsageError(`${RESERVE_PREFIX}${asset} on ${chain.name} has no token ${asset} there`)
+      const reporter = chain.contracts.ReserveReporter as Address | undefined
+      feeds.push({ address, asset, chain: chain.name, kind: 'reserve', token, reporter, ...settings })
+    }
+  }
   if (!feeds.length)
-    throw new UsageError(`no ${FEED_PREFIX}<SYMBOL> contracts on ${chainName} in the manifest`)
+    throw new UsageError(
+      `no ${FEED_PREFIX}<SYMBOL> or ${RESERVE_PREFIX}<SYMBOL> contracts on ${chainName ?? 'the manifest chains'}`,
+    )
   return feeds
+}
+
+/** `--reserves TBILL=50000000,…` over the defaults. */
+function parseReserves(value: string | undefined): Record<string, number> {
+  const levels: Record<string, number> = { ...DEFAULT_RESERVES }
+  for (const pair of value?.split(',').filter(Boolean) ?? []) {
+    const [asset, amount] = pair.split('=')
+    if (!asset || amount === undefined)
+      throw new UsageError(`--reserves expects SYMBOL=amount, got "${pair}"`)
+    levels[asset.trim()] = parsePositiveNumber('--reserves', amount.trim())
+  }
+  return levels
 }
 
 function parsePositiveNumber(flag: string, value: string): number {
@@ -91,6 +135,7 @@ export async function run(argv: string[]): Promise<void> {
     heartbeat: { type: 'string' },
     peers: { type: 'string' },
     chain: { type: 'string' },
+    reserves: { type: 'string' },
     port: { type: 'string' },
   })
   const manifest = await loadManifest(flags.manifest)
@@ -106,17 +151,23 @@ export async function run(argv: string[]): Promise<void> {
     if (!account) throw new UsageError('no key: set ISTHMUS_ORACLE_KEY or pass --index on a devnet')
     accounts = [account]
   }
-  const chainName = flags.chain ?? 'hub'
-  const feeds = feedsFromManifest(manifest, chainName, {
+  const feeds = feedsFromManifest(manifest, flags.chain, {
     deviation: flags.deviation ? parsePositiveNumber('--deviation', flags.deviation) / 100 : undefined,
     heartbeatSeconds: flags.heartbeat ? parsePositiveInt('--heartbeat', flags.heartbeat) : undefined,
   })
+  const priceFeeds = feeds.filter((f) => f.kind !== 'reserve')
+  const reserves = parseReserves(flags.reserves)
+  const unknownReserves = feeds.filter((f) => f.kind === 'reserve' && reserves[f.asset] === undefined)
+  if (unknownReserves.length)
+    throw new UsageError(
+      `no reserve level for ${unknownReserves.map((f) => f.asset).join(', ')}: pass --reserves ${unknownReserves[0]!.asset}=<tokens>`,
+    )
   const originMs = Date.parse(manifest.createdAt)
   const speed = flags.speed ? parsePositiveNumber('--speed', flags.speed) : undefined
   let source: SourceSpec
   switch (flags.source ?? 'walk') {
     case 'walk': {
-      const unknown = feeds.filter((f) => !DEFAULT_ASSETS[f.asset])
+      const unknown = priceFeeds.filter((f) => !DEFAULT_ASSETS[f.asset])
       if (unknown.length)
         throw new UsageError(
           `no walk parameters for ${unknown.map((f) => f.asset).join(', ')} (known: ${Object.keys(DEFAULT_ASSETS).join(', ')})`,
@@ -127,7 +178,7 @@ export async function run(argv: string[]): Promise<void> {
     case 'replay': {
       const dir = flags.history ? resolve(flags.history) : undefined
       const histories = Object.fromEntries(
-        feeds.map((f) => [
+        priceFeeds.map((f) => [
           f.asset,
           dir ? join(dir, basename(bundledHistory(f.asset).pathname)) : bundledHistory(f.asset),
         ]),
@@ -146,8 +197,8 @@ export async function run(argv: string[]): Promise<void> {
   if (flags.port && accounts.length > 1) throw new UsageError('--port is for one node only')
   const running = await startOracleNodes({
     manifest,
-    chain: chainName,
     feeds,
+    reserveSource: constantReserves(reserves),
     nodes: accounts.map((account) => ({
       account,
       port: flags.port ? parsePositiveInt('--port', flags.port) : 0,

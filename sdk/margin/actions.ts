@@ -1,6 +1,7 @@
 import {
   type Account,
   type Address,
+  ContractFunctionRevertedError,
   erc20Abi,
   type Hash,
   type Hex,
@@ -8,11 +9,13 @@ import {
   parseEventLogs,
   parseUnits,
   type TransactionReceipt,
+  BaseError as ViemBaseError,
 } from 'viem'
 import { burnMintERC20Abi } from '../abi/BurnMintERC20.js'
 import { collateralVaultAbi } from '../abi/CollateralVault.js'
 import { marginEngineAbi } from '../abi/MarginEngine.js'
 import { outboxAbi } from '../abi/Outbox.js'
+import { reserveBackedTokenAbi } from '../abi/ReserveBackedToken.js'
 import { type ChainClients, createChainClients } from '../client.js'
 import { type ChainEntry, chainByName, type Manifest } from '../manifest.js'
 import { MarginError, marginChains, tokenAddress } from './account.js'
@@ -97,7 +100,33 @@ async function decimalsOf(clients: ChainClients, token: Address): Promise<number
   return clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'decimals' })
 }
 
-/** Devnet faucet: the deployer (every devnet token's minter) mints `amount` to `to`. */
+/**
+ * A reserve-backed token refused a faucet mint: its breaker is tripped or trips now (reserves
+ * below supply), its reserve feed is stale or invalid, the mint would exceed the reserves, or the
+ * recipient is not an allowlisted institution. `reason` is the token's error name
+ * (`ReserveBreakerTripped` when the mint found the token short and tripped the breaker instead).
+ */
+export class MintRefusedError extends MarginError {
+  override name = 'MintRefusedError'
+  readonly reason: string
+
+  constructor(
+    symbol: string,
+    chain: string,
+    reason: string,
+    options: { cause?: unknown; details?: string } = {},
+  ) {
+    super(`minting ${symbol} on ${chain} refused: ${reason}`, options)
+    this.reason = reason
+  }
+}
+
+/**
+ * Devnet faucet: the deployer (every devnet token's minter) mints `amount` to `to`. A
+ * reserve-backed token (`ReserveFeed.<symbol>` on the chain) mints only within its reserves: its
+ * refusals — a revert, or a mint that returns false because it tripped the breaker — throw
+ * {@link MintRefusedError}, and nothing is sent when the simulation already refuses.
+ */
 export async function faucet(
   manifest: Manifest,
   chainName: string,
@@ -110,12 +139,52 @@ export async function faucet(
   const clients = createChainClients(chain, minter)
   const token = tokenAddress(chain, symbol)
   const units = parseUnits(amount, await decimalsOf(clients, token))
-  return write(clients, chain, `minting ${symbol}`, {
-    address: token,
-    abi: burnMintERC20Abi,
-    functionName: 'mint',
-    args: [to, units],
+  if (!chain.contracts[`ReserveFeed.${symbol}`])
+    return write(clients, chain, `minting ${symbol}`, {
+      address: token,
+      abi: burnMintERC20Abi,
+      functionName: 'mint',
+      args: [to, units],
+    })
+  const refused = (reason: string, extra: { cause?: unknown; details?: string } = {}) =>
+    new MintRefusedError(symbol, chain.name, reason, extra)
+  let minted: boolean
+  let request: unknown
+  try {
+    ;({ result: minted, request } = await clients.public.simulateContract({
+      address: token,
+      abi: reserveBackedTokenAbi,
+      functionName: 'mint',
+      args: [to, units],
+      account: clients.wallet.account,
+    }))
+  } catch (error) {
+    const reverted =
+      error instanceof ViemBaseError
+        ? error.walk((e) => e instanceof ContractFunctionRevertedError)
+        : undefined
+    if (!(reverted instanceof ContractFunctionRevertedError) || !reverted.data) throw error
+    const args = reverted.data.args?.map(String).join(', ') ?? ''
+    throw refused(`${reverted.data.errorName}(${args})`, { cause: error })
+  }
+  // false: the token found its supply already above the reserves; the mint would only trip the breaker.
+  if (!minted)
+    throw refused('ReserveBreakerTripped', {
+      details: 'reserves are below the supply: the mint would trip the breaker',
+    })
+  const hash = await clients.wallet.writeContract(request as never)
+  const result = await confirm(clients, chain, hash, `minting ${symbol}`)
+  const receipt = await clients.public.getTransactionReceipt({ hash })
+  const [tripped] = parseEventLogs({
+    abi: reserveBackedTokenAbi,
+    eventName: 'ReserveBreakerTripped',
+    logs: receipt.logs,
   })
+  if (tripped)
+    throw refused('ReserveBreakerTripped', {
+      details: `the mint tripped the breaker instead (supply ${tripped.args.supply}, reserves ${tripped.args.reserves}; tx ${hash}, block ${result.blockNumber})`,
+    })
+  return result
 }
 
 export type DepositOptions = {

@@ -11,6 +11,7 @@ import {
   BaseError as ViemBaseError,
 } from 'viem'
 import { priceFeedAbi } from '../../sdk/abi/PriceFeed.js'
+import { reserveReporterAbi } from '../../sdk/abi/ReserveReporter.js'
 import type { ChainClients } from '../../sdk/client.js'
 import {
   type Observation,
@@ -20,12 +21,23 @@ import {
 } from '../../sdk/oracles/observation.js'
 import type { Logger } from '../core/logger.js'
 import type { Store } from '../core/store.js'
+import { type ReportReason, type ReserveView, reportDue } from './reporter.js'
+import type { ReserveChange, ReserveSource } from './reserves.js'
 import type { PriceSource } from './sources.js'
 
-/** A feed as the nodes work with it (decimals known). */
+/** A feed as the nodes work with it (chain and decimals known). */
 export type FeedSettings = {
+  /** `<chainId>:<address in lower case>`: feeds of several chains may share an address. */
+  key: string
+  /** The manifest chain the feed lives on, and its id (part of every signed observation). */
+  chain: string
+  chainId: number
   address: Address
   asset: string
+  /** A price feed (USD per token, from the price source) or a proof-of-reserve feed (whole tokens held, from the custodian). */
+  kind: 'price' | 'reserve'
+  /** Reserve feeds: the token they back and the ReserveReporter that tells the hub (none: no reports). */
+  reserve?: { token: Address; reporter?: Address }
   decimals: number
   /** Relative change of the median against the on-chain answer that triggers a round (0.005 = 0.5%). */
   deviation: number
@@ -42,6 +54,8 @@ export type FeedView = {
   maxObservationAge: number
   /** The latest round, or undefined while the feed has none. */
   round: { id: bigint; answer: bigint; updatedAt: number } | undefined
+  /** Reserve feeds with a reporter: the token's status and its last report. */
+  reserve?: ReserveView
 }
 
 export type SignedObservation = Observation & { oracle: Address }
@@ -56,11 +70,17 @@ export type Clock = {
   freshStamp(): Promise<number>
 }
 
+/** One chain the process's feeds live on: read clients and its clock (stamps follow its blocks). */
+export type NodeChain = { chainId: number; clients: ChainClients; clock: Clock }
+
 export type NodeContext = {
-  chainId: number
-  clients: ChainClients
-  clock: Clock
+  /** By manifest chain name: every chain a feed of the process lives on. */
+  chains: ReadonlyMap<string, NodeChain>
+  /** Wall-clock ms (the market's time). */
+  now(): number
   source: PriceSource
+  /** What the custodians report for reserve feeds (before this node's POST /reserves overrides). */
+  reserveSource: ReserveSource
   logger: Logger
   /** URLs of every other oracle node (local and remote) to ask for observations. */
   peerUrls(): string[]
@@ -74,6 +94,16 @@ type ObservationRow = {
   observed_at: number
   signature: Hex
   price: number
+}
+
+type ReportRecord = {
+  token: string
+  tx_hash: string | null
+  backed: number | null
+  reason: string
+  status: string
+  detail: string | null
+  created_at: number
 }
 
 type TransmitRecord = {
@@ -123,6 +153,8 @@ export class OracleNode {
   private readonly latest = new Map<string, SignedObservation & { price: number }>()
   private readonly observing = new Map<string, Promise<unknown>>()
   private readonly shocks = new Map<string, number>()
+  /** POST /reserves overrides per asset (whole tokens), persisted. */
+  private readonly reserveOverrides = new Map<string, number>()
   private readonly tracking = new Map<string, { roundId: bigint; dueSince: number | undefined }>()
   private readonly inflight = new Map<string, Promise<void>>()
   private readonly stepping = new Set<Promise<void>>()
@@ -131,12 +163,18 @@ export class OracleNode {
    * shows it. The history, with every attempt, is the transmissions table.
    */
   private readonly transmitted = new Map<string, bigint>()
-  private sending: Promise<unknown> = Promise.resolve()
+  /** Per chain: one transaction at a time per key, as the feeds of a chain share the account's nonce there. */
+  private readonly sending = new Map<string, Promise<unknown>>()
   private readonly warnedAt = new Map<string, number>()
+  /** Per reserve feed: since when a report has been due (for turns), and the chain time of the last report this node sent. */
+  private readonly reportTracking = new Map<string, { marker: string; dueSince: number | undefined }>()
+  private readonly reported = new Map<string, number>()
+  private readonly reporting = new Map<string, Promise<void>>()
 
   constructor(
     readonly account: LocalAccount,
-    private readonly wallet: ChainClients['wallet'],
+    /** Per manifest chain name: the wallet that pays for this node's transactions there. */
+    private readonly wallets: ReadonlyMap<string, ChainClients['wallet']>,
     private readonly db: Store,
     private readonly context: NodeContext,
     readonly logger: Logger,
@@ -156,11 +194,59 @@ export class OracleNode {
       factor: number
     }[])
       this.shocks.set(row.asset, row.factor)
+    for (const row of db.prepare('SELECT asset, amount FROM reserve_overrides').all() as {
+      asset: string
+      amount: number
+    }[])
+      this.reserveOverrides.set(row.asset, row.amount)
+  }
+
+  private chainOf(settings: FeedSettings): NodeChain {
+    const chain = this.context.chains.get(settings.chain)
+    if (!chain) throw new Error(`feed ${settings.asset}: no chain "${settings.chain}" in this process`)
+    return chain
   }
 
   /** The source price of an asset now, with this node's shock applied. */
   sourcePrice(asset: string): number {
-    return this.context.source.price(asset, this.context.clock.now()) * this.shock(asset)
+    return this.context.source.price(asset, this.context.now()) * this.shock(asset)
+  }
+
+  /** What the custodian reports for `asset` now (whole tokens): this node's override, else the source's level. */
+  reserves(asset: string): number {
+    return this.reserveOverrides.get(asset) ?? this.context.reserveSource.reserves(asset, this.context.now())
+  }
+
+  /** This node's POST /reserves override of `asset`, if any. */
+  reserveOverride(asset: string): number | undefined {
+    return this.reserveOverrides.get(asset)
+  }
+
+  /** The value a feed observes now: a price (shock applied) or the reserves (whole tokens). */
+  sourceValue(settings: FeedSettings): number {
+    return settings.kind === 'reserve' ? this.reserves(settings.asset) : this.sourcePrice(settings.asset)
+  }
+
+  /** Changes what the custodian reports for `asset` (persisted, so a restart keeps it); returns the new level. */
+  setReserves(asset: string, change: ReserveChange): number {
+    if ('reset' in change) {
+      this.db.prepare('DELETE FROM reserve_overrides WHERE asset = ?').run(asset)
+      this.reserveOverrides.delete(asset)
+    } else {
+      const amount = 'amount' in change ? change.amount : this.reserves(asset) * change.factor
+      this.db
+        .prepare(
+          'INSERT INTO reserve_overrides (asset, amount, updated_at) VALUES (?, ?, ?) ON CONFLICT (asset) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at',
+        )
+        .run(asset, amount, Date.now())
+      this.reserveOverrides.set(asset, amount)
+    }
+    const level = this.reserves(asset)
+    this.logger.info(
+      { asset, reserves: level, override: this.reserveOverride(asset) ?? null },
+      'reserves set',
+    )
+    return level
   }
 
   shock(asset: string): number {
@@ -185,23 +271,18 @@ export class OracleNode {
    * last one signed (persisted before it is returned), otherwise the last one again.
    */
   async observe(settings: FeedSettings): Promise<SignedObservation & { price: number }> {
-    const feed = settings.address.toLowerCase()
+    const feed = settings.key
+    const { clock, chainId } = this.chainOf(settings)
     // One signature at a time per feed: two concurrent callers must not sign two values for one stamp.
     for (let busy = this.observing.get(feed); busy; busy = this.observing.get(feed))
       await busy.catch(() => undefined)
     const last = this.latest.get(feed)
-    const observedAt = this.context.clock.stamp()
+    const observedAt = clock.stamp()
     if (last && observedAt <= last.observedAt) return last
     const work = (async () => {
-      const price = this.sourcePrice(settings.asset)
+      const price = this.sourceValue(settings)
       const value = toUnits(price, settings.decimals)
-      const signed = await signObservation(
-        this.account,
-        this.context.chainId,
-        settings.address,
-        value,
-        observedAt,
-      )
+      const signed = await signObservation(this.account, chainId, settings.address, value, observedAt)
       this.db
         .prepare(
           `INSERT INTO observations (feed, value, observed_at, signature, price, signed_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -221,16 +302,26 @@ export class OracleNode {
     }
   }
 
-  lastObservation(feed: Address) {
-    return this.latest.get(feed.toLowerCase())
+  /** The latest observation of a feed (by its key, see FeedSettings). */
+  lastObservation(key: string) {
+    return this.latest.get(key)
   }
 
-  lastTransmit(feed: Address): TransmitRecord | undefined {
+  lastTransmit(key: string): TransmitRecord | undefined {
     return this.db
       .prepare(
         'SELECT round_id, tx_hash, answer, observations, status, reason, created_at FROM transmissions WHERE feed = ? ORDER BY id DESC LIMIT 1',
       )
-      .get(feed.toLowerCase()) as TransmitRecord | undefined
+      .get(key) as TransmitRecord | undefined
+  }
+
+  /** The last reserve report this node attempted for a feed (by its key). */
+  lastReport(key: string): ReportRecord | undefined {
+    return this.db
+      .prepare(
+        'SELECT token, tx_hash, backed, reason, status, detail, created_at FROM reports WHERE feed = ? ORDER BY id DESC LIMIT 1',
+      )
+      .get(key) as ReportRecord | undefined
   }
 
   /** This node's position in the feed's oracle set (−1: not a member, never transmits). */
@@ -252,7 +343,8 @@ export class OracleNode {
   }
 
   private async stepOnce(view: FeedView): Promise<void> {
-    const feed = view.settings.address.toLowerCase()
+    const feed = view.settings.key
+    const { clock } = this.chainOf(view.settings)
     const own = await this.observe(view.settings)
     const position = this.position(view)
     if (position < 0) {
@@ -265,13 +357,14 @@ export class OracleNode {
       track = { roundId, dueSince: undefined }
       this.tracking.set(feed, track)
     }
+    if (view.reserve) this.considerReport(view, view.reserve, position)
     // Nothing signed in the latest round's second can go into the next one: wait for the next second.
     if (view.round && own.observedAt <= view.round.updatedAt) return
-    if (!roundDue(own.value, view, this.context.clock.stamp())) {
+    if (!roundDue(own.value, view, clock.stamp())) {
       track.dueSince = undefined
       return
     }
-    const now = this.context.clock.now()
+    const now = this.context.now()
     track.dueSince ??= now
     const turn = Math.floor((now - track.dueSince) / this.context.fallbackMs)
     const responsible = Number((roundId + 1n + BigInt(turn)) % BigInt(view.oracles.length))
@@ -284,10 +377,157 @@ export class OracleNode {
     this.inflight.set(feed, work)
   }
 
-  /** Waits for the running step and background transmissions (on stop, once `stopped` is set). */
+  /** Waits for the running step and background transmissions and reports (on stop, once `stopped` is set). */
   async settle(): Promise<void> {
     await Promise.allSettled(this.stepping)
-    await Promise.allSettled(this.inflight.values())
+    await Promise.allSettled([...this.inflight.values(), ...this.reporting.values()])
+  }
+
+  /**
+   * Reserve feeds: when a report is due (reporter.ts reportDue: first, status change, heartbeat) and
+   * it is this node's turn, calls `ReserveReporter.report(token)` in the background. Turns follow the
+   * feed's: the node at position `latestRound mod n` (the one that transmitted the latest round) first,
+   * the next one every `fallbackMs` the report stays due.
+   */
+  private considerReport(view: FeedView, reserve: ReserveView, position: number): void {
+    const feed = view.settings.key
+    const { clock } = this.chainOf(view.settings)
+    const roundId = view.round?.id ?? 0n
+    const marker = `${roundId}:${reserve.last.sentAt}`
+    let track = this.reportTracking.get(feed)
+    if (!track || track.marker !== marker) {
+      track = { marker, dueSince: undefined }
+      this.reportTracking.set(feed, track)
+    }
+    // Without a round the token reads unbacked for want of a feed: the first report waits for one.
+    const reason = view.round ? reportDue(reserve, clock.stamp()) : undefined
+    if (!reason) {
+      track.dueSince = undefined
+      return
+    }
+    const now = this.context.now()
+    track.dueSince ??= now
+    const turn = Math.floor((now - track.dueSince) / this.context.fallbackMs)
+    const responsible = Number((roundId + BigInt(turn)) % BigInt(view.oracles.length))
+    if (responsible !== position || this.reporting.has(feed) || this.stopped) return
+    if ((this.reported.get(feed) ?? -1) > reserve.last.sentAt) return // ours is mined, the view is a tick behind
+    const work = this.report(view.settings, reserve, reason)
+      .catch((error: unknown) => this.logger.error({ err: error, feed }, 'reserve report failed'))
+      .finally(() => this.reporting.delete(feed))
+    this.reporting.set(feed, work)
+  }
+
+  private async report(settings: FeedSettings, reserve: ReserveView, reason: ReportReason): Promise<void> {
+    const send = this.queue(settings.chain, () => this.sendReport(settings, reserve, reason))
+    await send
+  }
+
+  private async sendReport(
+    settings: FeedSettings,
+    reserve: ReserveView,
+    reason: ReportReason,
+  ): Promise<void> {
+    const feed = settings.key
+    const record = (fields: { status: string; tx?: Hex; backed?: boolean; detail?: string }) =>
+      this.db
+        .prepare(
+          'INSERT INTO reports (feed, token, tx_hash, backed, reason, status, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          feed,
+          reserve.token,
+          fields.tx ?? null,
+          fields.backed === undefined ? null : Number(fields.backed),
+          reason,
+          fields.status,
+          fields.detail ?? null,
+          Date.now(),
+        )
+    const wallet = this.walletOf(settings)
+    let hash: Hex
+    try {
+      hash = await wallet.writeContract({
+        address: reserve.reporter,
+        abi: reserveReporterAbi,
+        functionName: 'report',
+        args: [reserve.token],
+      })
+    } catch (error) {
+      const reverted = revertName(error)
+      if (reverted === 'ReporterTooSoon') {
+        // Another node (or anyone) reported since our view, or the chain's clock has not moved on
+        // yet: the rate limit is the reporter's to enforce, nothing to retry here.
+        record({ status: 'too-soon', detail: reverted })
+        this.logEvery(
+          'info',
+          `too-soon:${feed}`,
+          { feed, asset: settings.asset, reason },
+          'reserve report not taken yet (ReporterTooSoon): trying again',
+        )
+        return
+      }
+      const detail = reverted ?? (error instanceof ViemBaseError ? error.shortMessage : String(error))
+      record({ status: 'failed', detail })
+      this.warnEvery(
+        `report:${feed}`,
+        { feed, asset: settings.asset, reason: detail },
+        'reserve report refused',
+      )
+      return
+    }
+    const receipt = await this.chainOf(settings).clients.public.waitForTransactionReceipt({
+      hash,
+      timeout: 30_000,
+    })
+    if (receipt.status !== 'success') {
+      record({ status: 'reverted', tx: hash, detail: 'reverted on chain (another report landed first?)' })
+      this.logger.info({ feed, tx: hash }, 'reserve report reverted on chain: another report landed first')
+      return
+    }
+    const [event] = parseEventLogs({
+      abi: reserveReporterAbi,
+      eventName: 'ReserveReported',
+      logs: receipt.logs,
+    })
+    if (!event) throw new Error(`report ${hash} emitted no ReserveReported`)
+    const { supply, reserves, backed, observedAt, messageId } = event.args
+    this.reported.set(feed, Number(observedAt))
+    record({ status: 'success', tx: hash, backed })
+    this.db
+      .prepare(
+        'DELETE FROM reports WHERE feed = ? AND id < (SELECT MAX(id) - 1000 FROM reports WHERE feed = ?)',
+      )
+      .run(feed, feed)
+    this.logger.info(
+      {
+        feed,
+        asset: settings.asset,
+        token: reserve.token,
+        reason,
+        backed,
+        supply: formatUnits(supply, reserve.tokenDecimals),
+        reserves: formatUnits(reserves, reserve.tokenDecimals),
+        tx: hash,
+        messageId,
+      },
+      backed ? 'reserves reported: backed' : 'reserves reported: NOT backed (breaker tripped, hub gate told)',
+    )
+  }
+
+  private walletOf(settings: FeedSettings): ChainClients['wallet'] {
+    const wallet = this.wallets.get(settings.chain)
+    if (!wallet) throw new Error(`no wallet for chain "${settings.chain}"`)
+    return wallet
+  }
+
+  /** Runs `task` after this key's earlier transactions on `chain` (they share its nonce there). */
+  private queue<T>(chain: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.sending.get(chain) ?? Promise.resolve()).then(task)
+    this.sending.set(
+      chain,
+      run.catch(() => undefined),
+    )
+    return run
   }
 
   /**
@@ -296,12 +536,13 @@ export class OracleNode {
    */
   async collect(view: FeedView): Promise<{ observations: SignedObservation[]; chainNow: number }> {
     const { settings } = view
+    const { chainId, clock } = this.chainOf(settings)
     const own = await this.observe(settings)
     const timeout = Math.max(200, Math.min(1_000, this.context.fallbackMs / 2))
     const answers = await Promise.all(
-      this.context.peerUrls().map((url) => fetchObservation(url, settings.address, timeout)),
+      this.context.peerUrls().map((url) => fetchObservation(url, settings.address, chainId, timeout)),
     )
-    const chainNow = await this.context.clock.freshStamp()
+    const chainNow = await clock.freshStamp()
     const members = new Set(view.oracles.map((o) => o.toLowerCase()))
     const margin = Math.min(5, Math.floor(view.maxObservationAge / 4))
     const byOracle = new Map<string, SignedObservation>()
@@ -317,12 +558,7 @@ export class OracleNode {
         continue
       if ((byOracle.get(oracle)?.observedAt ?? -1) >= candidate.observedAt) continue
       if (candidate !== own) {
-        const digest = observationDigest(
-          this.context.chainId,
-          settings.address,
-          candidate.value,
-          candidate.observedAt,
-        )
+        const digest = observationDigest(chainId, settings.address, candidate.value, candidate.observedAt)
         const signer = await recoverMessageAddress({
           message: { raw: digest },
           signature: candidate.signature,
@@ -341,7 +577,7 @@ export class OracleNode {
 
   private async transmit(view: FeedView): Promise<void> {
     const { settings } = view
-    const feed = settings.address.toLowerCase()
+    const feed = settings.key
     const { observations, chainNow } = await this.collect(view)
     const needed = 2 * view.faulty + 1
     if (observations.length < needed) {
@@ -355,15 +591,13 @@ export class OracleNode {
     const median = upperMedian(observations.map((o) => o.value))
     if (!roundDue(median, view, chainNow)) return // this node's own price disagrees with the others'
     const report = toReport(observations)
-    // One transaction at a time per key: feeds share the account's nonce.
-    const send = this.sending.then(() => this.send(view, report, median))
-    this.sending = send.catch(() => undefined)
-    await send
+    // One transaction at a time per key and chain: feeds share the account's nonce there.
+    await this.queue(settings.chain, () => this.send(view, report, median))
   }
 
   private async send(view: FeedView, report: Observation[], median: bigint): Promise<void> {
     const { settings } = view
-    const feed = settings.address.toLowerCase()
+    const feed = settings.key
     const record = (fields: Partial<TransmitRecord> & { status: string }) =>
       this.db
         .prepare(
@@ -379,10 +613,10 @@ export class OracleNode {
           fields.reason ?? null,
           Date.now(),
         )
-    const { public: client } = this.context.clients
+    const { public: client } = this.chainOf(settings).clients
     let hash: Hex
     try {
-      hash = await this.wallet.writeContract({
+      hash = await this.walletOf(settings).writeContract({
         address: settings.address,
         abi: priceFeedAbi,
         functionName: 'transmit',
@@ -424,6 +658,7 @@ export class OracleNode {
     this.logger.info(
       {
         feed,
+        chain: settings.chain,
         asset: settings.asset,
         round: roundId.toString(),
         price: formatUnits(median, settings.decimals),
@@ -436,10 +671,14 @@ export class OracleNode {
 
   /** Logs a warning at most every 10 s per key (a stalled feed would otherwise log every tick). */
   private warnEvery(key: string, fields: Record<string, unknown>, message: string) {
+    this.logEvery('warn', key, fields, message)
+  }
+
+  private logEvery(level: 'info' | 'warn', key: string, fields: Record<string, unknown>, message: string) {
     const now = Date.now()
     if (now - (this.warnedAt.get(key) ?? 0) < 10_000) return
     this.warnedAt.set(key, now)
-    this.logger.warn(fields, message)
+    this.logger[level](fields, message)
   }
 }
 
@@ -466,10 +705,11 @@ export type ObservationAnswer = {
 async function fetchObservation(
   url: string,
   feed: Address,
+  chainId: number,
   timeoutMs: number,
 ): Promise<SignedObservation | undefined> {
   try {
-    const response = await fetch(`${url}/observation?feed=${feed}`, {
+    const response = await fetch(`${url}/observation?feed=${feed}&chainId=${chainId}`, {
       signal: AbortSignal.timeout(timeoutMs),
     })
     if (!response.ok) return undefined

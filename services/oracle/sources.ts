@@ -28,6 +28,7 @@ export const DEFAULT_ASSETS: Readonly<Record<string, WalkAsset & { history: stri
   wstETH: { initialPrice: 3_500, sigma: 0.7, history: 'wsteth-usd.csv' },
   WBTC: { initialPrice: 60_000, sigma: 0.6, history: 'wbtc-usd.csv' },
   USDC: { initialPrice: 1, sigma: 0.01, history: 'usdc-usd.csv' },
+  TBILL: { initialPrice: 99.5, sigma: 0.02, history: 'tbill-usd.csv' },
 }
 
 /** The bundled history folder. */
