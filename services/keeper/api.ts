@@ -1,8 +1,10 @@
 import { getAddress, isAddress } from 'viem'
+import { getRoute } from '../core/getRoute.js'
 import { HttpError, type Route } from '../core/http.js'
+import { type TxView, txView } from '../core/txsTable.js'
 import type { Keeper } from './keeper.js'
 import { lhfNumber } from './keeper.js'
-import type { AccountRow, LiquidationRow, MarginCallRow, TxRow } from './schema.js'
+import type { AccountRow, LiquidationRow, MarginCallRow } from './schema.js'
 
 /** USD WAD (a decimal string) as a plain number of dollars. */
 const usd = (wad: string | null) => (wad === null ? null : Number(BigInt(wad)) / 1e18)
@@ -26,12 +28,7 @@ function presentAccount(row: AccountRow) {
   }
 }
 
-type TxView = Pick<TxRow, 'hash' | 'status' | 'reason' | 'block'> | undefined
-
-const presentTx = (tx: TxView) =>
-  tx ? { hash: tx.hash, status: tx.status, reason: tx.reason, block: tx.block } : null
-
-function presentCall(row: MarginCallRow, tx: TxView) {
+function presentCall(row: MarginCallRow, tx: TxView | null) {
   return {
     id: row.id,
     account: row.account,
@@ -45,13 +42,13 @@ function presentCall(row: MarginCallRow, tx: TxView) {
     active: row.resolved_at === null,
     resolvedBlock: row.resolved_block,
     resolvedAt: iso(row.resolved_at),
-    tx: presentTx(tx),
+    tx,
     txError: row.tx_error,
     webhook: { status: row.webhook_status, attempts: row.webhook_attempts, error: row.webhook_error },
   }
 }
 
-function presentLiquidation(row: LiquidationRow, tx: TxView) {
+function presentLiquidation(row: LiquidationRow, tx: TxView | null) {
   return {
     id: row.id,
     account: row.account,
@@ -73,7 +70,7 @@ function presentLiquidation(row: LiquidationRow, tx: TxView) {
     },
     trigger: { block: row.trigger_block, kind: row.trigger_kind },
     reactionMs: row.reaction_ms,
-    tx: presentTx(tx),
+    tx,
     result:
       row.status === 'confirmed'
         ? {
@@ -101,25 +98,13 @@ const percentile = (sorted: readonly number[], p: number) =>
  */
 export function keeperRoutes(keeper: Keeper): Route[] {
   const { db } = keeper
-  const txOf = (id: number | null): TxView =>
-    id === null
-      ? undefined
-      : (db.prepare('SELECT hash, status, reason, block FROM txs WHERE id = ?').get(id) as TxView)
   const limitOf = (url: URL) => Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1_000)
-  const get =
-    (path: string | RegExp, handle: (url: URL, match: RegExpExecArray | null) => unknown): Route =>
-    async (url, request) => {
-      const match = typeof path === 'string' ? null : path.exec(url.pathname)
-      if (typeof path === 'string' ? url.pathname !== path : !match) return undefined
-      if (request.method !== 'GET') throw new HttpError(405, `${request.method} ${url.pathname}: GET only`)
-      return { status: 200, body: handle(url, match) }
-    }
   // LHF is a WAD decimal string: compare by length, then lexically, to sort numerically in SQL.
   const byLhf = 'ORDER BY lhf IS NULL, length(lhf), lhf'
 
   return [
-    get('/health', () => ({ ok: true })),
-    get('/status', () => {
+    getRoute('/health', () => ({ ok: true })),
+    getRoute('/status', () => {
       const count = (sql: string) => db.prepare(sql).pluck().get() as number
       const level = keeper.globals?.marginCallLevel
       const reactions = db
@@ -179,7 +164,7 @@ export function keeperRoutes(keeper: Keeper): Route[] {
         webhook: keeper.webhook !== undefined,
       }
     }),
-    get('/accounts', (url) => {
+    getRoute('/accounts', (url) => {
       const below = url.searchParams.get('below')
       const rows = db.prepare(`SELECT * FROM accounts ${byLhf}`).all() as AccountRow[]
       const accounts = rows.map(presentAccount)
@@ -187,7 +172,7 @@ export function keeperRoutes(keeper: Keeper): Route[] {
         below === null ? accounts : accounts.filter((a) => a.lhf !== null && a.lhf < Number(below))
       return { accounts: filtered.slice(0, limitOf(url)) }
     }),
-    get(/^\/accounts\/(0x[0-9a-fA-F]{40})$/, (_, match) => {
+    getRoute(/^\/accounts\/(0x[0-9a-fA-F]{40})$/, (_, match) => {
       const address = match![1]!
       if (!isAddress(address, { strict: false })) throw new HttpError(400, `bad address ${address}`)
       const row = db.prepare('SELECT * FROM accounts WHERE address = ?').get(getAddress(address)) as
@@ -203,11 +188,11 @@ export function keeperRoutes(keeper: Keeper): Route[] {
         .all(row.address) as LiquidationRow[]
       return {
         ...presentAccount(row),
-        marginCalls: calls.map((c) => presentCall(c, txOf(c.tx_id))),
-        liquidations: liquidations.map((l) => presentLiquidation(l, txOf(l.tx_id))),
+        marginCalls: calls.map((c) => presentCall(c, txView(db, c.tx_id))),
+        liquidations: liquidations.map((l) => presentLiquidation(l, txView(db, l.tx_id))),
       }
     }),
-    get('/margin-calls', (url) => {
+    getRoute('/margin-calls', (url) => {
       const active = url.searchParams.get('active')
       const rows = db
         .prepare(
@@ -215,14 +200,14 @@ export function keeperRoutes(keeper: Keeper): Route[] {
            ORDER BY id DESC LIMIT ?`,
         )
         .all(limitOf(url)) as MarginCallRow[]
-      return { marginCalls: rows.map((c) => presentCall(c, txOf(c.tx_id))) }
+      return { marginCalls: rows.map((c) => presentCall(c, txView(db, c.tx_id))) }
     }),
-    get('/liquidations', (url) => {
+    getRoute('/liquidations', (url) => {
       const status = url.searchParams.get('status')
       const rows = db
         .prepare('SELECT * FROM liquidations WHERE (? IS NULL OR status = ?) ORDER BY id DESC LIMIT ?')
         .all(status, status, limitOf(url)) as LiquidationRow[]
-      return { liquidations: rows.map((l) => presentLiquidation(l, txOf(l.tx_id))) }
+      return { liquidations: rows.map((l) => presentLiquidation(l, txView(db, l.tx_id))) }
     }),
   ]
 }

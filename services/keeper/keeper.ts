@@ -24,13 +24,14 @@ import { priceFeedAbi } from '../../sdk/abi/PriceFeed.js'
 import { viemChain } from '../../sdk/client.js'
 import { BaseError } from '../../sdk/errors.js'
 import { type ChainEntry, chainByName, type Manifest } from '../../sdk/manifest.js'
-import { serveJson } from '../core/http.js'
 import type { Logger } from '../core/logger.js'
+import { revertReason, shortReason } from '../core/revertReason.js'
 import { backoffMs, sleep } from '../core/sleep.js'
-import { openStore, type Store } from '../core/store.js'
+import { startService } from '../core/startService.js'
+import type { Store } from '../core/store.js'
+import { type Settled, TxSender } from '../core/txSender.js'
 import { keeperRoutes } from './api.js'
-import { keeperMigrations, type LiquidationRow } from './schema.js'
-import { revertReason, type Settled, shortReason, TxSender } from './sender.js'
+import { keeperMigrations, keeperTxs, type LiquidationRow, type TxRow } from './schema.js'
 import { WebhookNotifier } from './webhook.js'
 
 export type KeeperOptions = {
@@ -190,7 +191,7 @@ export class Keeper {
   readonly client: PublicClient<Transport, Chain>
   readonly hub: ChainEntry
   readonly engine: Address
-  readonly sender: TxSender
+  readonly sender: TxSender<TxRow>
   readonly pollMs: number
   private readonly recheckMs: number
   private readonly minProfitWad: bigint
@@ -250,7 +251,18 @@ export class Keeper {
     this.minProfitWad = BigInt(Math.round((options.minProfitUsd ?? 0) * 1e6)) * 10n ** 12n
     const weth = this.hub.contracts['PriceFeed.WETH']
     this.nativeFeed = weth ? getAddress(weth) : undefined
-    this.sender = new TxSender(db, this.client, options.account, this.hub.chainId, options.logger, errorAbi)
+    this.sender = new TxSender({
+      db,
+      table: keeperTxs,
+      client: this.client,
+      account: options.account,
+      chainId: this.hub.chainId,
+      logger: options.logger,
+      errorAbi,
+      resendAfterMs: 30_000,
+      // A broadcast with no answer fails like a refusal: its liquidation ends, the account is planned again.
+      unanswered: 'fail',
+    })
     this.webhook = options.webhookUrl
       ? new WebhookNotifier(db, options.webhookUrl, options.logger)
       : undefined
@@ -286,7 +298,8 @@ export class Keeper {
         error: row.error,
       })
     }
-    await this.sender.recover()
+    // Transactions left in flight by an earlier run: read back by hash, or sent again byte for byte.
+    await this.settle({ recovering: true })
     // A liquidation whose transaction failed before its row was updated (a crash in between).
     this.db
       .prepare(
@@ -813,7 +826,7 @@ export class Keeper {
       const sent = await this.sender.send(
         {
           kind: 'margin_call',
-          account,
+          subject: account,
           to: this.engine,
           data: encodeFunctionData({ abi: marginEngineAbi, functionName: 'marginCall', args: [account] }),
           gas: (gas.value * 13n) / 10n,
@@ -1024,7 +1037,7 @@ export class Keeper {
     const sent = await this.sender.send(
       {
         kind: 'liquidation',
-        account,
+        subject: account,
         to: this.engine,
         data: plan.data,
         // The gas figure may come from another liquidation with as many positions: room to spare.
@@ -1136,12 +1149,12 @@ export class Keeper {
   }
 
   /** Reads the receipts of the keeper's transactions in flight and records how they ended. */
-  private async settle(): Promise<void> {
-    await this.sender.settle((settled) => this.onSettled(settled))
+  private async settle({ recovering = false } = {}): Promise<void> {
+    await this.sender.settle((settled) => this.onSettled(settled), { recovering })
   }
 
   /** Runs inside the database transaction that records the transaction's end. */
-  private onSettled({ tx, receipt, reason }: Settled): void {
+  private onSettled({ tx, receipt, reason }: Settled<TxRow>): void {
     const now = Date.now()
     if (tx.kind === 'liquidation') {
       const row = this.db.prepare('SELECT * FROM liquidations WHERE tx_id = ?').get(tx.id) as
@@ -1223,37 +1236,23 @@ export class Keeper {
  * HTTP and follows the hub until stopped.
  */
 export async function startKeeper(options: KeeperOptions): Promise<RunningKeeper> {
-  const db = openStore(options.dbPath, keeperMigrations)
-  const controller = new AbortController()
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal
-  let keeper: Keeper
-  try {
-    keeper = new Keeper(db, { ...options, signal })
-    await keeper.init()
-  } catch (error) {
-    db.close()
-    throw error
-  }
-  const server = await serveJson(keeperRoutes(keeper), {
-    port: options.port,
-    host: options.host,
-    logger: options.logger,
+  const {
+    service: keeper,
+    url,
+    stop,
+  } = await startService(options, {
+    migrations: keeperMigrations,
+    init: async (db, signal) => {
+      const keeper = new Keeper(db, { ...options, signal })
+      await keeper.init()
+      return keeper
+    },
+    routes: keeperRoutes,
+    run: (keeper, signal) => Promise.all([keeper.run(signal), keeper.webhook?.run(signal)]),
   })
-  const running = Promise.all([keeper.run(signal), keeper.webhook?.run(signal)])
   options.logger.info(
-    { url: server.url, keeper: keeper.address, engine: keeper.engine, pollMs: keeper.pollMs },
+    { url, keeper: keeper.address, engine: keeper.engine, pollMs: keeper.pollMs },
     'keeper started',
   )
-  let stopped: Promise<void> | undefined
-  const stop = () => {
-    stopped ??= (async () => {
-      controller.abort()
-      await server.close()
-      await running
-      db.close()
-    })()
-    return stopped
-  }
-  options.signal?.addEventListener('abort', () => void stop(), { once: true })
-  return { url: server.url, address: keeper.address, stop }
+  return { url, address: keeper.address, stop }
 }

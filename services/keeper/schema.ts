@@ -1,4 +1,11 @@
-import type { Hex } from 'viem'
+import { createTxsSql, type JournaledTx, type TxsTable } from '../core/txsTable.js'
+
+/** The keeper's `txs` journal: one chain (the hub's, the database is bound to it), rows by account. */
+export const keeperTxs = {
+  kinds: ['approve', 'margin_call', 'liquidation'],
+  subject: 'account',
+  perChain: false,
+} as const satisfies TxsTable
 
 /**
  * The keeper's database. `txs` is a journal: a transaction is written, signed bytes included,
@@ -9,22 +16,7 @@ import type { Hex } from 'viem'
  */
 export const keeperMigrations = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-   CREATE TABLE txs (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     kind TEXT NOT NULL CHECK (kind IN ('approve', 'margin_call', 'liquidation')),
-     account TEXT,
-     nonce INTEGER NOT NULL,
-     raw_tx TEXT NOT NULL,
-     hash TEXT NOT NULL UNIQUE,
-     status TEXT NOT NULL CHECK (status IN ('signed', 'sent', 'confirmed', 'failed')),
-     reason TEXT,
-     block INTEGER,
-     gas_used TEXT,
-     created_at INTEGER NOT NULL,
-     sent_at INTEGER,
-     done_at INTEGER
-   );
-   CREATE INDEX txs_open ON txs (status) WHERE status IN ('signed', 'sent');
+   ${createTxsSql(keeperTxs)}
    CREATE TABLE margin_calls (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      account TEXT NOT NULL,
@@ -94,24 +86,9 @@ export const keeperMigrations = [
    CREATE INDEX liquidations_account ON liquidations (account, id);`,
 ]
 
-export type TxKind = 'approve' | 'margin_call' | 'liquidation'
-export type TxStatus = 'signed' | 'sent' | 'confirmed' | 'failed'
+export type TxKind = (typeof keeperTxs.kinds)[number]
 
-export type TxRow = {
-  id: number
-  kind: TxKind
-  account: string | null
-  nonce: number
-  raw_tx: Hex
-  hash: Hex
-  status: TxStatus
-  reason: string | null
-  block: number | null
-  gas_used: string | null
-  created_at: number
-  sent_at: number | null
-  done_at: number | null
-}
+export type TxRow = JournaledTx<TxKind> & { account: string | null }
 
 export type AccountRow = {
   address: string

@@ -1,14 +1,14 @@
+import { getRoute } from '../core/getRoute.js'
 import { HttpError, type Route } from '../core/http.js'
-import type { OrderRow, TxRow } from './schema.js'
+import { type TxView, txView } from '../core/txsTable.js'
+import type { OrderRow } from './schema.js'
 import type { Solver } from './solver.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 const percentile = (sorted: readonly number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null
 
-type TxView = Pick<TxRow, 'hash' | 'status' | 'reason' | 'block'> | undefined
-
-function presentOrder(solver: Solver, row: OrderRow, tx: TxView) {
+function presentOrder(solver: Solver, row: OrderRow, tx: TxView | null) {
   const name = (chainId: number) => solver.chains.get(chainId)?.entry.name ?? String(chainId)
   return {
     id: row.id,
@@ -31,7 +31,7 @@ function presentOrder(solver: Solver, row: OrderRow, tx: TxView) {
     expected: { gas: row.gas_estimate, gasCost: row.gas_cost, profit: row.expected_profit },
     fill: row.fill_tx_id
       ? {
-          tx: tx ? { hash: tx.hash, status: tx.status, reason: tx.reason, block: tx.block } : null,
+          tx,
           messageId: row.message_id,
           block: row.fill_block,
           blockTime: row.fill_time,
@@ -70,22 +70,10 @@ export type SolverOrderView = ReturnType<typeof presentOrder>
  */
 export function solverRoutes(solver: Solver): Route[] {
   const { db } = solver
-  const txOf = (id: number | null): TxView =>
-    id === null
-      ? undefined
-      : (db.prepare('SELECT hash, status, reason, block FROM txs WHERE id = ?').get(id) as TxView)
-  const get =
-    (path: string | RegExp, handle: (url: URL, match: RegExpExecArray | null) => unknown): Route =>
-    async (url, request) => {
-      const match = typeof path === 'string' ? null : path.exec(url.pathname)
-      if (typeof path === 'string' ? url.pathname !== path : !match) return undefined
-      if (request.method !== 'GET') throw new HttpError(405, `${request.method} ${url.pathname}: GET only`)
-      return { status: 200, body: handle(url, match) }
-    }
 
   return [
-    get('/health', () => ({ ok: true })),
-    get('/status', () => {
+    getRoute('/health', () => ({ ok: true })),
+    getRoute('/status', () => {
       const byStatus = Object.fromEntries(
         (
           db.prepare('SELECT status, COUNT(*) AS n FROM orders GROUP BY status').all() as {
@@ -132,20 +120,20 @@ export function solverRoutes(solver: Solver): Route[] {
           .get(),
       }
     }),
-    get('/orders', (url) => {
+    getRoute('/orders', (url) => {
       const status = url.searchParams.get('status')
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1_000)
       const rows = db
         .prepare('SELECT * FROM orders WHERE (? IS NULL OR status = ?) ORDER BY seen_at DESC, id LIMIT ?')
         .all(status, status, limit) as OrderRow[]
-      return { orders: rows.map((r) => presentOrder(solver, r, txOf(r.fill_tx_id))) }
+      return { orders: rows.map((r) => presentOrder(solver, r, txView(db, r.fill_tx_id))) }
     }),
-    get(/^\/orders\/(0x[0-9a-fA-F]{64})$/, (_, match) => {
+    getRoute(/^\/orders\/(0x[0-9a-fA-F]{64})$/, (_, match) => {
       const row = db.prepare('SELECT * FROM orders WHERE id = ?').get(match![1]!.toLowerCase()) as
         | OrderRow
         | undefined
       if (!row) throw new HttpError(404, `order ${match![1]} not seen (yet)`)
-      return presentOrder(solver, row, txOf(row.fill_tx_id))
+      return presentOrder(solver, row, txView(db, row.fill_tx_id))
     }),
   ]
 }

@@ -1,4 +1,12 @@
 import type { Hex } from 'viem'
+import { createTxsSql, type JournaledTx, type TxsTable } from '../core/txsTable.js'
+
+/** The solver's `txs` journal: every chain's transactions, rows by order. */
+export const solverTxs = {
+  kinds: ['approve', 'fill'],
+  subject: 'order_id',
+  perChain: true,
+} as const satisfies TxsTable
 
 /**
  * The solver's database. `cursors` holds, per origin chain, the last block whose OriginSettler logs
@@ -11,23 +19,7 @@ import type { Hex } from 'viem'
 export const solverMigrations = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE cursors (chain_id INTEGER PRIMARY KEY, block INTEGER NOT NULL);
-   CREATE TABLE txs (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     chain_id INTEGER NOT NULL,
-     kind TEXT NOT NULL CHECK (kind IN ('approve', 'fill')),
-     order_id TEXT,
-     nonce INTEGER NOT NULL,
-     raw_tx TEXT NOT NULL,
-     hash TEXT NOT NULL UNIQUE,
-     status TEXT NOT NULL CHECK (status IN ('signed', 'sent', 'confirmed', 'failed')),
-     reason TEXT,
-     block INTEGER,
-     gas_used TEXT,
-     created_at INTEGER NOT NULL,
-     sent_at INTEGER,
-     done_at INTEGER
-   );
-   CREATE INDEX txs_open ON txs (chain_id, status) WHERE status IN ('signed', 'sent');
+   ${createTxsSql(solverTxs)}
    CREATE TABLE orders (
      id TEXT PRIMARY KEY,
      origin_chain_id INTEGER NOT NULL,
@@ -68,25 +60,9 @@ export const solverMigrations = [
    CREATE INDEX orders_todo ON orders (destination_chain_id, status) WHERE status IN ('new', 'skipped');`,
 ]
 
-export type TxKind = 'approve' | 'fill'
-export type TxStatus = 'signed' | 'sent' | 'confirmed' | 'failed'
+export type TxKind = (typeof solverTxs.kinds)[number]
 
-export type TxRow = {
-  id: number
-  chain_id: number
-  kind: TxKind
-  order_id: Hex | null
-  nonce: number
-  raw_tx: Hex
-  hash: Hex
-  status: TxStatus
-  reason: string | null
-  block: number | null
-  gas_used: string | null
-  created_at: number
-  sent_at: number | null
-  done_at: number | null
-}
+export type TxRow = JournaledTx<TxKind> & { chain_id: number; order_id: Hex | null }
 
 /**
  * new: seen, not decided yet; skipped: not worth or not possible to fill (`code` says why; an

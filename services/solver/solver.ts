@@ -30,14 +30,14 @@ import {
   type OpenedIntent,
   parseOpenEvents,
 } from '../../sdk/settlement/intents.js'
-import { serveJson } from '../core/http.js'
 import type { Logger } from '../core/logger.js'
+import { revertReason } from '../core/revertReason.js'
 import { backoffMs, sleep } from '../core/sleep.js'
-import { openStore, type Store } from '../core/store.js'
-import { revertReason } from '../keeper/sender.js'
+import { startService } from '../core/startService.js'
+import type { Store } from '../core/store.js'
+import { type Settled, TxSender } from '../core/txSender.js'
 import { solverRoutes } from './api.js'
-import { type OrderRow, solverMigrations } from './schema.js'
-import { ChainSender, type Settled } from './sender.js'
+import { type OrderRow, solverMigrations, solverTxs, type TxRow } from './schema.js'
 
 export type SolverOptions = {
   manifest: Manifest
@@ -80,7 +80,7 @@ const BPS = 10_000n
 export type SolverChain = {
   entry: ChainEntry
   client: PublicClient<Transport, Chain>
-  sender: ChainSender
+  sender: TxSender<TxRow>
   originSettler: Address | undefined
   destinationSettler: Address | undefined
   usdc: Address | undefined
@@ -136,7 +136,19 @@ export class Solver {
       this.chains.set(entry.chainId, {
         entry,
         client,
-        sender: new ChainSender(db, client, options.account, entry.chainId, options.logger, this.errorAbi),
+        sender: new TxSender({
+          db,
+          table: solverTxs,
+          client,
+          account: options.account,
+          chainId: entry.chainId,
+          logger: options.logger,
+          errorAbi: this.errorAbi,
+          resendAfterMs: 15_000,
+          // A fill is never signed twice: an unanswered broadcast is sent again byte for byte.
+          unanswered: 'resend',
+          blockTimes: true,
+        }),
         originSettler,
         destinationSettler,
         usdc: contract('USDC'),
@@ -598,7 +610,7 @@ export class Solver {
     const sent = await chain.sender.send(
       {
         kind: 'fill',
-        orderId: order.id,
+        subject: order.id,
         to: chain.destinationSettler!,
         data: fillCalldata(order.id, order.origin_data),
         gas: (decision.gas * 5n) / 4n,
@@ -650,7 +662,7 @@ export class Solver {
     return chain.sender.settle((settled) => this.settled(chain, settled), { recovering })
   }
 
-  private settled(chain: SolverChain, { tx, receipt, blockTime, reason }: Settled): void {
+  private settled(chain: SolverChain, { tx, receipt, blockTime, reason }: Settled<TxRow>): void {
     if (tx.kind !== 'fill' || !tx.order_id) return
     const now = Date.now()
     if (receipt?.status === 'success') {
@@ -699,37 +711,23 @@ function contractRevert(error: unknown, abi: Abi): string | undefined {
 
 /** Starts the solver: database, recovery, its HTTP API, then the per-chain loops (approvals first). */
 export async function startSolver(options: SolverOptions): Promise<RunningSolver> {
-  const db = openStore(options.dbPath, solverMigrations)
-  const controller = new AbortController()
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal
-  let solver: Solver
-  try {
-    solver = new Solver(db, { ...options, signal })
-    await solver.init()
-  } catch (error) {
-    db.close()
-    throw error
-  }
-  const server = await serveJson(solverRoutes(solver), {
-    port: options.port,
-    host: options.host,
-    logger: options.logger,
+  const {
+    service: solver,
+    url,
+    stop,
+  } = await startService(options, {
+    migrations: solverMigrations,
+    init: async (db, signal) => {
+      const solver = new Solver(db, { ...options, signal })
+      await solver.init()
+      return solver
+    },
+    routes: solverRoutes,
+    run: (solver, signal) => solver.run(signal),
   })
-  const running = solver.run(signal)
   options.logger.info(
-    { url: server.url, solver: solver.address, minSpreadBps: Number(solver.minSpreadBps) },
+    { url, solver: solver.address, minSpreadBps: Number(solver.minSpreadBps) },
     'solver started',
   )
-  let stopped: Promise<void> | undefined
-  const stop = () => {
-    stopped ??= (async () => {
-      controller.abort()
-      await server.close()
-      await running
-      db.close()
-    })()
-    return stopped
-  }
-  options.signal?.addEventListener('abort', () => void stop(), { once: true })
-  return { url: server.url, address: solver.address, solver, stop }
+  return { url, address: solver.address, solver, stop }
 }
