@@ -16,8 +16,9 @@ import {
   sha256,
 } from 'viem'
 import { htlcEscrowAbi } from '../sdk/abi/HtlcEscrow.js'
-import { escrowLeg, legOn, openDeal, settlementChain } from '../sdk/settlement/dvp.js'
+import { escrowLeg, legOn, openDeal } from '../sdk/settlement/dvp.js'
 import { fillIntent, openIntent } from '../sdk/settlement/intents.js'
+import { settlementChain } from '../sdk/settlement/tx.js'
 import type { TestChain, TestDevnet } from '../testing/devnet.js'
 import {
   balanceOf,

@@ -97,21 +97,30 @@ export async function intentScenario(manifest: Manifest, timeline: Timeline, opt
       what,
     })
 
+  /**
+   * The user opens an order, its fill deadline `deadlineS` after the hub's clock; `hubFrom` and
+   * `baseFrom` are where to look for what follows it.
+   */
+  const openOrder = async ({ input, output }: { input: string; output: string }, deadlineS: number) => {
+    const hubFrom = await destinationClient.getBlockNumber({ cacheTime: 0 })
+    const baseFrom = await originClient.getBlockNumber({ cacheTime: 0 })
+    const order = await openIntent(
+      manifest,
+      {
+        origin: ORIGIN,
+        destination: DESTINATION,
+        inputAmount: usdc(input),
+        outputAmount: usdc(output),
+        recipient: user.address,
+        fillDeadline: (await clock(destinationClient)) + deadlineS,
+      },
+      user,
+    )
+    return { order, hubFrom, baseFrom }
+  }
+
   // 1. A profitable order: the solver fills it and is repaid.
-  const hubFrom = await destinationClient.getBlockNumber({ cacheTime: 0 })
-  const baseFrom = await originClient.getBlockNumber({ cacheTime: 0 })
-  const opened = await openIntent(
-    manifest,
-    {
-      origin: ORIGIN,
-      destination: DESTINATION,
-      inputAmount: usdc(FILLED.input),
-      outputAmount: usdc(FILLED.output),
-      recipient: user.address,
-      fillDeadline: (await clock(destinationClient)) + 600,
-    },
-    user,
-  )
+  const { order: opened, hubFrom, baseFrom } = await openOrder(FILLED, 600)
   const openedAt = Date.now()
   if (opened.approval) timeline.step(`approve the OriginSettler on ${ORIGIN}`, opened.approval)
   timeline.step(
@@ -158,20 +167,11 @@ export async function intentScenario(manifest: Manifest, timeline: Timeline, opt
   await balance.expect(ORIGIN, funding - usdc(FILLED.input), 'after the settlement (the user paid once)')
 
   // 2. An unprofitable order: the solver leaves it; after the deadline it is refunded.
-  const hubFrom2 = await destinationClient.getBlockNumber({ cacheTime: 0 })
-  const baseFrom2 = await originClient.getBlockNumber({ cacheTime: 0 })
-  const ignored = await openIntent(
-    manifest,
-    {
-      origin: ORIGIN,
-      destination: DESTINATION,
-      inputAmount: usdc(IGNORED.input),
-      outputAmount: usdc(IGNORED.output),
-      recipient: user.address,
-      fillDeadline: (await clock(destinationClient)) + SHORT_DEADLINE_S,
-    },
-    user,
-  )
+  const {
+    order: ignored,
+    hubFrom: hubFrom2,
+    baseFrom: baseFrom2,
+  } = await openOrder(IGNORED, SHORT_DEADLINE_S)
   timeline.step(
     `open: ${IGNORED.input} USDC on ${ORIGIN} → ${IGNORED.output} USDC on ${DESTINATION}, deadline in ${SHORT_DEADLINE_S} s (unprofitable)`,
     ignored.open,

@@ -23,13 +23,9 @@ import { reserveBackedTokenAbi } from '../sdk/abi/ReserveBackedToken.js'
 import { chainByName, type Manifest } from '../sdk/manifest.js'
 import {
   abortExpired,
-  contractOn,
-  formatRevert,
+  type LegOutcome,
   readDeal,
-  revertOf,
-  type SettlementChain,
-  settlementChain,
-  submitWrite,
+  type WaitOptions,
   waitForDecision,
   waitForLegOutcome,
 } from '../sdk/settlement/dvp.js'
@@ -43,6 +39,15 @@ import {
   repoTerms,
   settleRepoStatus,
 } from '../sdk/settlement/repo.js'
+import {
+  contractOn,
+  formatRevert,
+  revertOf,
+  type SettlementChain,
+  settlementChain,
+  submitContractWrite,
+  submitWrite,
+} from '../sdk/settlement/tx.js'
 import { ScenarioError, Timeline } from './timeline.js'
 
 /** 1,000 T-bills (18 decimals), each worth 99.5 USDC: the price is cash base units per T-bill base unit, in WAD. */
@@ -202,13 +207,15 @@ export async function onboardRepoParties(
   const onBank = async () => {
     for (const party of [borrower, lender]) await sendGas(ctx.bank, party.address)
     for (const [role, party] of Object.entries(parties)) {
-      const sent = await tbillWrite(ctx.bank, `onboarding the ${role}`, 'setInstitution', [
-        party.address,
-        true,
-      ])
+      const sent = await submitContractWrite(ctx.bank, `onboarding the ${role}`, {
+        address: contractOn(ctx.bank.entry, 'TBILL'),
+        abi: reserveBackedTokenAbi,
+        functionName: 'setInstitution',
+        args: [party.address, true],
+      })
       timeline.step(`${role} onboarded as an institution on the T-bill (setInstitution)`, sent)
     }
-    const minted = await tbillWrite(ctx.bank, 'minting T-bills', 'mint', [borrower.address, COLLATERAL])
+    const minted = await mintTbills(ctx.bank, borrower.address, COLLATERAL)
     timeline.step(`${bills(COLLATERAL)} T-bills minted to the borrower within the proven reserves`, minted)
   }
   const onHub = async () => {
@@ -217,14 +224,12 @@ export async function onboardRepoParties(
       ['lender', lender, LENDER_USDC],
       ['borrower', borrower, BORROWER_USDC],
     ] as const) {
-      const sent = await submitWrite(ctx.hub, 'minting USDC', () =>
-        ctx.hub.wallet.writeContract({
-          address: contractOn(ctx.hub.entry, 'USDC'),
-          abi: burnMintERC20Abi,
-          functionName: 'mint',
-          args: [party.address, amount],
-        }),
-      )
+      const sent = await submitContractWrite(ctx.hub, 'minting USDC', {
+        address: contractOn(ctx.hub.entry, 'USDC'),
+        abi: burnMintERC20Abi,
+        functionName: 'mint',
+        args: [party.address, amount],
+      })
       timeline.step(`${usdc(amount)} USDC to the ${role} on the hub`, sent)
     }
   }
@@ -239,15 +244,13 @@ export async function onboardRepoParties(
   ]
   await Promise.all(
     approvals.map(async ([chain, account, token, role]) => {
-      const sent = await submitWrite(chain, `approving ${token}`, () =>
-        chain.wallet.writeContract({
-          account,
-          address: contractOn(chain.entry, token),
-          abi: erc20Abi,
-          functionName: 'approve',
-          args: [contractOn(chain.entry, 'SettlementEscrow'), maxUint256],
-        }),
-      )
+      const sent = await submitContractWrite(chain, `approving ${token}`, {
+        address: contractOn(chain.entry, token),
+        abi: erc20Abi,
+        functionName: 'approve',
+        args: [contractOn(chain.entry, 'SettlementEscrow'), maxUint256],
+        account,
+      })
       timeline.step(`${role} approves the ${chain.entry.name} escrow for ${token}`, sent)
     }),
   )
@@ -278,29 +281,19 @@ async function sendGas(chain: SettlementChain, to: Address): Promise<void> {
   await submitWrite(chain, 'sending gas', () => chain.wallet.sendTransaction({ to, value: GAS }))
 }
 
-/** The deployer (the T-bill's owner and minter) onboards an institution or mints. */
-function tbillWrite(
-  bank: SettlementChain,
-  what: string,
-  ...[functionName, args]:
-    | ['setInstitution', readonly [Address, boolean]]
-    | ['mint', readonly [Address, bigint]]
-) {
-  return submitWrite(bank, what, async () => {
-    const address = contractOn(bank.entry, 'TBILL')
-    if (functionName === 'setInstitution') {
-      return bank.wallet.writeContract({ address, abi: reserveBackedTokenAbi, functionName, args })
-    }
+/** The deployer (the T-bill's minter) mints T-bills within the proven reserves. */
+function mintTbills(bank: SettlementChain, to: Address, amount: bigint) {
+  return submitWrite(bank, 'minting T-bills', async () => {
     const { request, result } = await bank.public.simulateContract({
-      address,
+      address: contractOn(bank.entry, 'TBILL'),
       abi: reserveBackedTokenAbi,
-      functionName,
-      args,
+      functionName: 'mint',
+      args: [to, amount],
       account: bank.wallet.account,
     })
     // A mint that finds the token already short trips the breaker and returns false instead of minting.
     if (!result)
-      throw new ScenarioError(`${what}: the T-bill's reserve breaker tripped (reserves below supply)`)
+      throw new ScenarioError(`minting T-bills: the T-bill's reserve breaker tripped (reserves below supply)`)
     return bank.wallet.writeContract(request)
   })
 }
@@ -514,19 +507,23 @@ async function defaultRepo(ctx: RepoDeskContext, parties: RepoParties, repo: Ope
     timeline.note('the closing deal was already aborted by the late report')
   }
 
-  const refunded = await settlement(
-    waitForLegOutcome(bank, repo.closingDealId, lender.address, { timeoutMs, fromBlock: bankFrom }),
+  const refunded = await legEnded(
+    bank,
+    repo.closingDealId,
+    lender.address,
+    'Refunded',
+    { timeoutMs, fromBlock: bankFrom },
     "the lender's closing leg",
   )
-  if (refunded.outcome !== 'Refunded')
-    throw new ScenarioError(`the lender's closing leg ended ${refunded.outcome}, not Refunded`)
   timeline.step('lender’s T-bill leg refunded on bank: it keeps the collateral', refunded)
-  const empty = await settlement(
-    waitForLegOutcome(hub, repo.closingDealId, borrower.address, { timeoutMs, fromBlock: hubFrom }),
+  const empty = await legEnded(
+    hub,
+    repo.closingDealId,
+    borrower.address,
+    'Aborted',
+    { timeoutMs, fromBlock: hubFrom },
     "the borrower's closing leg",
   )
-  if (empty.outcome !== 'Aborted')
-    throw new ScenarioError(`the borrower's closing leg ended ${empty.outcome}, not Aborted`)
   timeline.step('borrower’s closing leg recorded aborted on the hub (it can no longer be escrowed)', empty)
 
   const defaulted = await settleRepoStatus(hub, { repoId: repo.repoId, account: lender })
@@ -540,19 +537,21 @@ async function defaultRepo(ctx: RepoDeskContext, parties: RepoParties, repo: Ope
 // ---------------------------------------------------------------------------------------------
 
 /** Waits for `depositor`'s leg to be paid to its counterparty. */
-async function paid(
+function paid(chain: SettlementChain, dealId: Hex, depositor: Address, fromBlock: bigint, timeoutMs: number) {
+  return legEnded(chain, dealId, depositor, 'Settled', { timeoutMs, fromBlock })
+}
+
+/** Waits for the escrow on `chain` to execute a decision on `depositor`'s leg, which must end `expected`. */
+async function legEnded(
   chain: SettlementChain,
   dealId: Hex,
   depositor: Address,
-  fromBlock: bigint,
-  timeoutMs: number,
-) {
-  const leg = await settlement(
-    waitForLegOutcome(chain, dealId, depositor, { timeoutMs, fromBlock }),
-    `${depositor}'s leg on ${chain.entry.name}`,
-  )
-  if (leg.outcome !== 'Settled')
-    throw new ScenarioError(`${depositor}'s leg of deal ${dealId} ended ${leg.outcome}, not Settled`)
+  expected: LegOutcome['outcome'],
+  wait: WaitOptions,
+  what = `${depositor}'s leg of deal ${dealId} on ${chain.entry.name}`,
+): Promise<LegOutcome> {
+  const leg = await settlement(waitForLegOutcome(chain, dealId, depositor, wait), what)
+  if (leg.outcome !== expected) throw new ScenarioError(`${what} ended ${leg.outcome}, not ${expected}`)
   return leg
 }
 

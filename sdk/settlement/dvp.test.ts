@@ -2,23 +2,22 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type Address, type Hex, parseEventLogs, type TransactionReceipt, zeroHash } from 'viem'
 import { startTestDevnet, type TestChain, type TestDevnet, timeTravel } from '../../testing/devnet.js'
-import { balanceOf, deliverMessages, faucet, mined, sentMessages } from '../../testing/margin.js'
+import { deliverMessages, faucet, mined, sentMessages } from '../../testing/margin.js'
+import { relayAll, type UsdcSwap, usdcSwap } from '../../testing/settlement.js'
 import { dvPCoordinatorAbi } from '../abi/DvPCoordinator.js'
 import { outboxAbi } from '../abi/Outbox.js'
 import { settlementEscrowAbi } from '../abi/SettlementEscrow.js'
 import {
   abortExpired,
-  contractOn,
   dealIdOf,
   encodeDecision,
   encodeLegEscrowed,
   escrowLeg,
-  legOn,
   openDeal,
   readDeal,
   readLeg,
-  revertOf,
 } from './dvp.js'
+import { contractOn, revertOf } from './tx.js'
 
 /**
  * DvP on real chains (hub and bank, a block per transaction). Messages are delivered with real
@@ -32,6 +31,7 @@ describe('DvP across hub and bank', () => {
   // Alice delivers USDC on bank; Bob pays USDC on the hub.
   let alice: TestChain['accounts'][number]
   let bob: TestChain['accounts'][number]
+  let swap: UsdcSwap
   const BANK_AMOUNT = 100_000_000n
   const HUB_AMOUNT = 250_000_000n
 
@@ -41,35 +41,24 @@ describe('DvP across hub and bank', () => {
     bank = devnet.chain('bank')
     alice = hub.accounts[3]!
     bob = hub.accounts[4]!
+    swap = usdcSwap(hub, bank, {
+      alice: alice.address,
+      bob: bob.address,
+      bankAmount: BANK_AMOUNT,
+      hubAmount: HUB_AMOUNT,
+    })
     await faucet(bank, 'USDC', alice.address, 10n * BANK_AMOUNT)
     await faucet(hub, 'USDC', bob.address, 10n * HUB_AMOUNT)
   })
   after(() => devnet?.stop())
 
   const now = async (chain: TestChain) => (await chain.public.getBlock({ blockTag: 'latest' })).timestamp
-  const balances = async () => ({
-    aliceBank: await balanceOf(bank, 'USDC', alice.address),
-    bobBank: await balanceOf(bank, 'USDC', bob.address),
-    aliceHub: await balanceOf(hub, 'USDC', alice.address),
-    bobHub: await balanceOf(hub, 'USDC', bob.address),
-  })
 
   let deals = 0
   /** A fresh deal (its deadline makes the id unique), opened on the coordinator. */
   const newDeal = async (secondsToDeadline = 3_600) => {
     deals++
-    const legA = legOn(bank.entry, {
-      token: 'USDC',
-      amount: BANK_AMOUNT,
-      depositor: alice.address,
-      counterparty: bob.address,
-    })
-    const legB = legOn(hub.entry, {
-      token: 'USDC',
-      amount: HUB_AMOUNT,
-      depositor: bob.address,
-      counterparty: alice.address,
-    })
+    const { legA, legB } = swap
     const deadline = (await now(hub)) + BigInt(secondsToDeadline + deals)
     const { dealId } = await openDeal(hub, { legA, legB, deadline })
     return { dealId, legA, legB, deadline }
@@ -82,17 +71,7 @@ describe('DvP across hub and bank', () => {
     escrowLeg(hub, { dealId: d.dealId, leg: d.legB, deadline: d.deadline, account: bob })
 
   /** Delivers every message `receipt` sent from `source`, to wherever each goes. */
-  const relay = async (source: TestChain, receipt: TransactionReceipt) => {
-    const delivered: TransactionReceipt[] = []
-    for (const dest of [hub, bank]) {
-      const messages = sentMessages(source, receipt).filter(
-        (m) => m.message.destChainId === BigInt(dest.entry.chainId),
-      )
-      if (messages.length)
-        delivered.push((await deliverMessages(devnet, source.entry.name, dest.entry.name, messages)).receipt)
-    }
-    return delivered
-  }
+  const relay = (source: TestChain, receipt: TransactionReceipt) => relayAll(devnet, source, receipt)
 
   const outcomes = async (chain: TestChain, dealId: Hex, eventName: 'LegSettled' | 'LegRefunded') =>
     chain.public.getContractEvents({
@@ -117,7 +96,7 @@ describe('DvP across hub and bank', () => {
   })
 
   it('settles both legs once both reports reach the hub in time', async () => {
-    const before_ = await balances()
+    const before_ = await swap.balances()
     const d = await newDeal()
     const a = await escrowA(d)
     const b = await escrowB(d)
@@ -138,7 +117,7 @@ describe('DvP across hub and bank', () => {
     await relay(hub, decided!)
     assert.equal((await readLeg(bank, d.dealId, alice.address)).state, 'Settled')
     assert.equal((await readLeg(hub, d.dealId, bob.address)).state, 'Settled')
-    const after_ = await balances()
+    const after_ = await swap.balances()
     assert.deepEqual(after_, {
       aliceBank: before_.aliceBank - BANK_AMOUNT,
       bobBank: before_.bobBank + BANK_AMOUNT,
@@ -150,7 +129,7 @@ describe('DvP across hub and bank', () => {
   })
 
   it('aborts a deal with a missing leg after its deadline: the escrowed leg is refunded, a late leg refused', async () => {
-    const before_ = await balances()
+    const before_ = await swap.balances()
     const d = await newDeal(60)
     const b = await escrowB(d)
     await relay(hub, b.receipt)
@@ -170,12 +149,12 @@ describe('DvP across hub and bank', () => {
     assert.ok((await now(bank)) <= d.deadline, 'bank is still before the deadline')
     const late = await escrowA(d).catch((e: unknown) => e)
     assert.deepEqual(revertOf(late), { name: 'EscrowLegExists', args: [d.dealId, alice.address, 4] })
-    assert.deepEqual(await balances(), before_)
+    assert.deepEqual(await swap.balances(), before_)
     assert.equal((await outcomes(hub, d.dealId, 'LegRefunded')).length, 1)
   })
 
   it('pays a settle decided before the deadline but delivered long after it', async () => {
-    const before_ = await balances()
+    const before_ = await swap.balances()
     const d = await newDeal(120)
     const a = await escrowA(d)
     const b = await escrowB(d)
@@ -189,7 +168,7 @@ describe('DvP across hub and bank', () => {
 
     assert.equal((await readLeg(bank, d.dealId, alice.address)).state, 'Settled')
     assert.equal((await readLeg(hub, d.dealId, bob.address)).state, 'Settled')
-    const after_ = await balances()
+    const after_ = await swap.balances()
     assert.equal(after_.bobBank - before_.bobBank, BANK_AMOUNT)
     assert.equal(after_.aliceHub - before_.aliceHub, HUB_AMOUNT)
   })
@@ -198,7 +177,7 @@ describe('DvP across hub and bank', () => {
     const d = await newDeal()
     const a = await escrowA(d)
     const b = await escrowB(d)
-    const held = await balances()
+    const held = await swap.balances()
     const mallory = hub.accounts[9]!
     const settleAlice = encodeDecision({ dealId: d.dealId, depositor: alice.address, settle: true })
 
@@ -252,12 +231,12 @@ describe('DvP across hub and bank', () => {
 
     assert.equal((await readLeg(bank, d.dealId, alice.address)).state, 'Escrowed')
     assert.equal((await readDeal(hub, d.dealId)).legBReported, false)
-    assert.deepEqual(await balances(), held)
+    assert.deepEqual(await swap.balances(), held)
 
     await relay(bank, a.receipt)
     const [decided] = await relay(hub, b.receipt)
     await relay(hub, decided!)
-    const after_ = await balances()
+    const after_ = await swap.balances()
     assert.equal(after_.bobBank - held.bobBank, BANK_AMOUNT)
     assert.equal(after_.aliceHub - held.aliceHub, HUB_AMOUNT)
     assert.equal((await outcomes(bank, d.dealId, 'LegSettled')).length, 1)

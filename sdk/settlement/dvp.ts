@@ -1,49 +1,32 @@
 /**
  * Cross-chain delivery versus payment (docs/settlement.md): typed actions on the hub's DvPCoordinator
  * and the SettlementEscrow of every chain. Each action is a plain function `(chain, params)`; writes
- * are simulated first, so a refusal surfaces as the contract's own error (decoded, with its values)
- * before any transaction is sent.
+ * go through ./tx.ts, simulated first, so a refusal surfaces as the contract's own error (decoded,
+ * with its values) before any transaction is sent.
  */
 import {
-  type Abi,
   type Account,
   type Address,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
   encodeAbiParameters,
-  erc20Abi,
   type Hash,
   type Hex,
-  isAddress,
   isAddressEqual,
   keccak256,
-  maxUint256,
   parseEventLogs,
-  type TransactionReceipt,
-  BaseError as ViemBaseError,
 } from 'viem'
-import { burnMintERC20Abi } from '../abi/BurnMintERC20.js'
 import { dvPCoordinatorAbi } from '../abi/DvPCoordinator.js'
-import { outboxAbi } from '../abi/Outbox.js'
-import { repoDeskAbi } from '../abi/RepoDesk.js'
-import { reserveBackedTokenAbi } from '../abi/ReserveBackedToken.js'
 import { settlementEscrowAbi } from '../abi/SettlementEscrow.js'
-import { type ChainClients, createChainClients } from '../client.js'
-import { BaseError } from '../errors.js'
 import type { ChainEntry } from '../manifest.js'
-
-export class SettlementError extends BaseError {
-  override name = 'SettlementError'
-}
-
-/** A chain to act on: its manifest entry and clients. Writes are paid by `account`, else the wallet's. */
-export type SettlementChain = ChainClients & { entry: ChainEntry }
-/** A chain to read from. */
-export type SettlementReader = Pick<SettlementChain, 'entry' | 'public'>
-
-export function settlementChain(entry: ChainEntry, account: Account): SettlementChain {
-  return { ...createChainClients(entry, account), entry }
-}
+import {
+  contractOn,
+  ensureAllowance,
+  type SettlementChain,
+  SettlementError,
+  type SettlementReader,
+  type SettlementTx,
+  submitContractWrite,
+  tokenOn,
+} from './tx.js'
 
 /** One leg of a deal as the parties agreed it (the coordinator's `LegSpec`). */
 export type LegSpec = {
@@ -78,27 +61,9 @@ export type EscrowLeg = {
   amount: bigint
 }
 
-/** What a settlement action left on chain. */
-export type SettlementTx = {
-  chain: string
-  tx: Hash
-  gasUsed: bigint
-  blockNumber: bigint
-  receipt: TransactionReceipt
-  /** Every message the transaction sent through the chain's Outbox, in log order. */
-  messageIds: Hex[]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Addresses, legs and deal ids
 // ---------------------------------------------------------------------------------------------
-
-/** Contract `name` on `entry` ('DvPCoordinator', 'SettlementEscrow', 'USDC' …), or a clear error. */
-export function contractOn(entry: ChainEntry, name: string): Address {
-  const address = entry.contracts[name]
-  if (!address) throw new SettlementError(`no ${name} deployed on ${entry.name}`)
-  return address as Address
-}
 
 /** The leg `depositor` escrows on `entry`'s SettlementEscrow; `token` is an address or a manifest name. */
 export function legOn(
@@ -108,7 +73,7 @@ export function legOn(
   return {
     chainId: BigInt(entry.chainId),
     escrow: contractOn(entry, 'SettlementEscrow'),
-    token: isAddress(leg.token) ? leg.token : contractOn(entry, leg.token),
+    token: tokenOn(entry, leg.token),
     amount: leg.amount,
     depositor: leg.depositor,
     counterparty: leg.counterparty,
@@ -187,92 +152,6 @@ export function encodeLegEscrowed(leg: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors and writes
-// ---------------------------------------------------------------------------------------------
-
-/** Every error a settlement call can bubble up: the contracts' own and the tokens'. */
-const KNOWN_ERRORS: Abi = [
-  ...settlementEscrowAbi,
-  ...dvPCoordinatorAbi,
-  ...repoDeskAbi,
-  ...reserveBackedTokenAbi,
-  ...burnMintERC20Abi,
-].filter((item) => item.type === 'error')
-
-export type Revert = { name: string; args: readonly unknown[] }
-
-/** The custom error a call reverted with (decoded against every settlement contract and token), if any. */
-export function revertOf(error: unknown): Revert | undefined {
-  // Our own errors keep viem's as their cause.
-  if (error instanceof BaseError) return revertOf(error.cause)
-  if (!(error instanceof ViemBaseError)) return undefined
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined
-  if (reverted.data) return { name: reverted.data.errorName, args: reverted.data.args ?? [] }
-  if (!reverted.raw) return undefined
-  try {
-    const decoded = decodeErrorResult({ abi: KNOWN_ERRORS, data: reverted.raw })
-    return { name: decoded.errorName, args: decoded.args ?? [] }
-  } catch {
-    return { name: `unknown error ${reverted.raw.slice(0, 10)}`, args: [] }
-  }
-}
-
-export const formatRevert = ({ name, args }: Revert) =>
-  `${name}(${args.map((a) => (typeof a === 'bigint' ? a.toString() : String(a))).join(', ')})`
-
-/**
- * Sends `send()`'s transaction (a simulation then a write), waits for it, and names `what` in any
- * refusal or revert; returns the receipt and the messages the transaction sent.
- */
-export async function submitWrite(
-  chain: SettlementChain,
-  what: string,
-  send: () => Promise<Hash>,
-): Promise<SettlementTx> {
-  let hash: Hash
-  try {
-    hash = await send()
-  } catch (cause) {
-    const revert = revertOf(cause)
-    if (!revert) throw cause
-    throw new SettlementError(`${what} refused on ${chain.entry.name}: ${formatRevert(revert)}`, { cause })
-  }
-  const receipt = await chain.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') {
-    const { gas } = await chain.public.getTransaction({ hash })
-    throw new SettlementError(`${what} reverted on ${chain.entry.name}: ${hash}`, {
-      details: `gas used ${receipt.gasUsed} of ${gas}`,
-    })
-  }
-  const outbox = chain.entry.contracts.Outbox as Address | undefined
-  const messageIds = outbox
-    ? parseEventLogs({
-        abi: outboxAbi,
-        eventName: 'MessageSent',
-        logs: receipt.logs.filter((log) => isAddressEqual(log.address, outbox)),
-      }).map((log) => log.args.id)
-    : []
-  return {
-    chain: chain.entry.name,
-    tx: hash,
-    gasUsed: receipt.gasUsed,
-    blockNumber: receipt.blockNumber,
-    receipt,
-    messageIds,
-  }
-}
-
-const actor = (chain: SettlementChain, account?: Account) => account ?? chain.wallet.account
-
-/**
- * Gas for a settlement write: the estimate plus headroom. A message send costs more when other sends
- * reach the same Outbox first (its Merkle tree writes more levels at some leaf indexes), so an
- * estimate taken one block earlier can run out of gas.
- */
-export const gasWithHeadroom = (estimate: bigint) => (estimate * 13n) / 10n + 30_000n
-
-// ---------------------------------------------------------------------------------------------
 // Actions
 // ---------------------------------------------------------------------------------------------
 
@@ -284,18 +163,12 @@ export async function openDeal(
   { legA, legB, deadline, account }: OpenDealParameters,
 ): Promise<SettlementTx & { dealId: Hex }> {
   const dealId = dealIdOf(hub.entry, legA, legB, deadline)
-  const sent = await submitWrite(hub, `opening deal ${dealId}`, async () => {
-    const { request } = await hub.public.simulateContract({
-      address: contractOn(hub.entry, 'DvPCoordinator'),
-      abi: dvPCoordinatorAbi,
-      functionName: 'openDeal',
-      args: [dealId, legA, legB, deadline],
-      account: actor(hub, account),
-    })
-    return hub.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await hub.public.estimateContractGas(request)),
-    })
+  const sent = await submitContractWrite(hub, `opening deal ${dealId}`, {
+    address: contractOn(hub.entry, 'DvPCoordinator'),
+    abi: dvPCoordinatorAbi,
+    functionName: 'openDeal',
+    args: [dealId, legA, legB, deadline],
+    account,
   })
   return { ...sent, dealId }
 }
@@ -311,24 +184,24 @@ export async function escrowLeg(
   chain: SettlementChain,
   { dealId, leg, deadline, account }: EscrowLegParameters,
 ): Promise<SettlementTx & { messageId: Hex }> {
-  const from = actor(chain, account)
+  const from = account ?? chain.wallet.account
   if (BigInt(chain.entry.chainId) !== leg.chainId)
     throw new SettlementError(`the leg is on chain ${leg.chainId}, not on ${chain.entry.name}`)
   if (!isAddressEqual(from.address, leg.depositor))
     throw new SettlementError(`${from.address} is not the leg's depositor ${leg.depositor}`)
-  await ensureAllowance(chain, from, leg.token, leg.escrow, leg.amount)
-  const sent = await submitWrite(chain, `escrowing a leg of deal ${dealId}`, async () => {
-    const { request } = await chain.public.simulateContract({
-      address: leg.escrow,
-      abi: settlementEscrowAbi,
-      functionName: 'escrow',
-      args: [dealId, leg.token, leg.amount, leg.counterparty, deadline],
-      account: from,
-    })
-    return chain.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await chain.public.estimateContractGas(request)),
-    })
+  await ensureAllowance(chain, {
+    token: leg.token,
+    spender: leg.escrow,
+    amount: leg.amount,
+    account: from,
+    what: 'approving the escrow',
+  })
+  const sent = await submitContractWrite(chain, `escrowing a leg of deal ${dealId}`, {
+    address: leg.escrow,
+    abi: settlementEscrowAbi,
+    functionName: 'escrow',
+    args: [dealId, leg.token, leg.amount, leg.counterparty, deadline],
+    account: from,
   })
   const [escrowed] = parseEventLogs({
     abi: settlementEscrowAbi,
@@ -339,52 +212,17 @@ export async function escrowLeg(
   return { ...sent, messageId: escrowed.args.messageId }
 }
 
-async function ensureAllowance(
-  chain: SettlementChain,
-  owner: Account,
-  token: Address,
-  spender: Address,
-  amount: bigint,
-): Promise<void> {
-  const allowance = await chain.public.readContract({
-    address: token,
-    abi: erc20Abi,
-    functionName: 'allowance',
-    args: [owner.address, spender],
-  })
-  if (allowance >= amount) return
-  await submitWrite(chain, 'approving the escrow', async () => {
-    const { request } = await chain.public.simulateContract({
-      address: token,
-      abi: erc20Abi,
-      functionName: 'approve',
-      args: [spender, maxUint256],
-      account: owner,
-    })
-    return chain.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await chain.public.estimateContractGas(request)),
-    })
-  })
-}
-
 /** Makes the coordinator decide ABORT for an open deal past its deadline (anyone may). */
-export async function abortExpired(
+export function abortExpired(
   hub: SettlementChain,
   { dealId, account }: { dealId: Hex; account?: Account },
 ): Promise<SettlementTx> {
-  return submitWrite(hub, `aborting deal ${dealId}`, async () => {
-    const { request } = await hub.public.simulateContract({
-      address: contractOn(hub.entry, 'DvPCoordinator'),
-      abi: dvPCoordinatorAbi,
-      functionName: 'abortExpired',
-      args: [dealId],
-      account: actor(hub, account),
-    })
-    return hub.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await hub.public.estimateContractGas(request)),
-    })
+  return submitContractWrite(hub, `aborting deal ${dealId}`, {
+    address: contractOn(hub.entry, 'DvPCoordinator'),
+    abi: dvPCoordinatorAbi,
+    functionName: 'abortExpired',
+    args: [dealId],
+    account,
   })
 }
 

@@ -18,6 +18,7 @@ import {
   faucet,
   sentMessage,
 } from '../../testing/margin.js'
+import { latestTimestamp, openUsdcIntent } from '../../testing/settlement.js'
 import { destinationSettlerAbi } from '../abi/DestinationSettler.js'
 import { originSettlerAbi } from '../abi/OriginSettler.js'
 import {
@@ -27,17 +28,17 @@ import {
   fillIntent,
   type IntentOrderData,
   onchainOrder,
-  openIntent,
   orderIdOf,
   readIntent,
   refundIntent,
 } from './intents.js'
+import { revertOf } from './tx.js'
 
 const usdc = (value: string) => parseUnits(value, 6)
 
-/** The contract error a refused action threw, by name (viem decodes it with the settlers' ABI). */
+/** The contract error a refused action threw, by name (decoded against the settlers' errors). */
 const refusedWith = (name: string) => (error: unknown) => {
-  assert.match(String((error as Error).message), new RegExp(`${name}\\(|error: ${name}`), String(error))
+  assert.equal(revertOf(error)?.name, name, String(error))
   return true
 }
 
@@ -49,24 +50,9 @@ describe('intents SDK on real chains (base → hub)', () => {
   let filler: PrivateKeyAccount
   let recipient: Address
 
-  /** Both chains' clocks: a deadline must be ahead of the origin's (open) and is judged on the destination's. */
-  const now = async () => {
-    const [a, b] = await Promise.all([base.public.getBlock(), hub.public.getBlock()])
-    return Math.max(Number(a.timestamp), Number(b.timestamp))
-  }
-  const open = async (input: string, output: string, deadlineIn = 600) =>
-    openIntent(
-      devnet.manifest,
-      {
-        origin: 'base',
-        destination: 'hub',
-        inputAmount: usdc(input),
-        outputAmount: usdc(output),
-        recipient,
-        fillDeadline: (await now()) + deadlineIn,
-      },
-      user,
-    )
+  const now = () => latestTimestamp(base, hub)
+  const open = (input: string, output: string, deadlineIn = 600) =>
+    openUsdcIntent(devnet, { origin: 'base', destination: 'hub', input, output, deadlineIn, recipient, user })
   /** The one message a fill or refund sent, delivered to the origin with committee signatures. */
   const deliverToOrigin = async (receipt: Parameters<typeof sentMessage>[1]) =>
     deliverMessages(devnet, 'hub', 'base', [sentMessage(hub, receipt)])

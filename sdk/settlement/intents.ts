@@ -9,27 +9,33 @@ import {
   decodeAbiParameters,
   encodeAbiParameters,
   encodeFunctionData,
-  erc20Abi,
   getAddress,
   type Hash,
   type Hex,
   isAddressEqual,
   keccak256,
   type Log,
-  maxUint256,
   parseEventLogs,
-  type TransactionReceipt,
   toHex,
 } from 'viem'
 import { burnMintERC20Abi } from '../abi/BurnMintERC20.js'
 import { destinationSettlerAbi } from '../abi/DestinationSettler.js'
 import { originSettlerAbi } from '../abi/OriginSettler.js'
-import { outboxAbi } from '../abi/Outbox.js'
-import { type ChainClients, createChainClients, createReadClient } from '../client.js'
-import { BaseError } from '../errors.js'
-import { type ChainEntry, chainByName, type Manifest } from '../manifest.js'
+import { createReadClient } from '../client.js'
+import { chainByName, type Manifest } from '../manifest.js'
+import {
+  chainById,
+  contractOn,
+  ensureAllowance,
+  SettlementError,
+  type SettlementTx,
+  settlementChain,
+  submitContractWrite,
+  tokenOn,
+} from './tx.js'
 
-export class IntentError extends BaseError {
+/** An intent-specific failure; the transaction plumbing's own are {@link SettlementError}s. */
+export class IntentError extends SettlementError {
   override name = 'IntentError'
 }
 
@@ -193,76 +199,6 @@ export function parseOpenEvents(logs: readonly Log[]): OpenedIntent[] {
 // Actions
 // ---------------------------------------------------------------------------------------------
 
-/** A manifest chain by chain id. */
-export function chainById(manifest: Manifest, chainId: bigint | number): ChainEntry {
-  const chain = manifest.chains.find((c) => BigInt(c.chainId) === BigInt(chainId))
-  if (!chain) throw new IntentError(`chain ${chainId} is not in the manifest`)
-  return chain
-}
-
-function settler(chain: ChainEntry, name: 'OriginSettler' | 'DestinationSettler'): Address {
-  const address = chain.contracts[name] as Address | undefined
-  if (!address) throw new IntentError(`no ${name} on ${chain.name}`)
-  return address
-}
-
-function token(chain: ChainEntry, symbolOrAddress: string): Address {
-  if (symbolOrAddress.startsWith('0x')) return symbolOrAddress as Address
-  const address = chain.contracts[symbolOrAddress] as Address | undefined
-  if (!address) throw new IntentError(`no token ${symbolOrAddress} on ${chain.name}`)
-  return address
-}
-
-/** A transaction an intent action sent. */
-export type IntentTx = {
-  chain: string
-  tx: Hash
-  gasUsed: bigint
-  blockNumber: bigint
-  receipt: TransactionReceipt
-}
-
-async function send(
-  clients: ChainClients,
-  chain: ChainEntry,
-  what: string,
-  request: { address: Address; abi: readonly unknown[]; functionName: string; args: readonly unknown[] },
-): Promise<IntentTx> {
-  // Simulated first, so a refusal is the contract's own error (e.g. IntentFillDeadlinePassed).
-  const { request: simulated } = await clients.public.simulateContract({
-    ...request,
-    abi: [...request.abi, ...intentErrorAbi],
-    account: clients.wallet.account,
-  } as never)
-  const hash = await clients.wallet.writeContract(simulated as never)
-  const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new IntentError(`${what} on ${chain.name} reverted (tx ${hash})`)
-  return { chain: chain.name, tx: hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber, receipt }
-}
-
-/** Approves `spender` for good when the allowance is below `amount`; returns the approval, if any. */
-export async function ensureAllowance(
-  clients: ChainClients,
-  chain: ChainEntry,
-  tokenAddress: Address,
-  spender: Address,
-  amount: bigint,
-): Promise<IntentTx | undefined> {
-  const allowance = await clients.public.readContract({
-    address: tokenAddress,
-    abi: erc20Abi,
-    functionName: 'allowance',
-    args: [clients.wallet.account.address, spender],
-  })
-  if (allowance >= amount) return undefined
-  return send(clients, chain, 'approve', {
-    address: tokenAddress,
-    abi: erc20Abi,
-    functionName: 'approve',
-    args: [spender, maxUint256],
-  })
-}
-
 export type OpenIntentParameters = {
   /** Chain names. */
   origin: string
@@ -278,7 +214,7 @@ export type OpenIntentParameters = {
   outputToken?: string
 }
 
-export type OpenIntentReturnType = OpenedIntent & { open: IntentTx; approval?: IntentTx }
+export type OpenIntentReturnType = OpenedIntent & { open: SettlementTx; approval?: SettlementTx }
 
 /** Approves the origin settler if needed, opens the order (escrowing the input) and decodes its `Open`. */
 export async function openIntent(
@@ -286,41 +222,41 @@ export async function openIntent(
   parameters: OpenIntentParameters,
   account: Account,
 ): Promise<OpenIntentReturnType> {
-  const origin = chainByName(manifest, parameters.origin)
+  const origin = settlementChain(chainByName(manifest, parameters.origin), account)
   const destination = chainByName(manifest, parameters.destination)
-  const originSettler = settler(origin, 'OriginSettler')
+  const originSettler = contractOn(origin.entry, 'OriginSettler')
   const data: IntentOrderData = {
-    inputToken: token(origin, parameters.inputToken ?? 'USDC'),
+    inputToken: tokenOn(origin.entry, parameters.inputToken ?? 'USDC'),
     inputAmount: parameters.inputAmount,
     destinationChainId: BigInt(destination.chainId),
-    outputToken: token(destination, parameters.outputToken ?? 'USDC'),
+    outputToken: tokenOn(destination, parameters.outputToken ?? 'USDC'),
     outputAmount: parameters.outputAmount,
     recipient: parameters.recipient,
   }
-  const clients = createChainClients(origin, account)
-  const approval = await ensureAllowance(clients, origin, data.inputToken, originSettler, data.inputAmount)
-  const open = await send(clients, origin, 'open', {
+  const approval = await ensureAllowance(origin, {
+    token: data.inputToken,
+    spender: originSettler,
+    amount: data.inputAmount,
+    what: 'approving the OriginSettler',
+  })
+  const open = await submitContractWrite(origin, 'open', {
     address: originSettler,
     abi: originSettlerAbi,
     functionName: 'open',
     args: [onchainOrder(parameters.fillDeadline, data)],
   })
   const [opened] = parseOpenEvents(open.receipt.logs.filter((l) => isAddressEqual(l.address, originSettler)))
-  if (!opened) throw new IntentError(`open on ${origin.name} emitted no Open event (tx ${open.tx})`)
+  if (!opened) throw new IntentError(`open on ${origin.entry.name} emitted no Open event (tx ${open.tx})`)
   return { ...opened, open, approval }
 }
 
 /** What a fill or refund left on the destination: the transaction and the message it sent the origin. */
-export type SettleTx = IntentTx & { messageId: Hex }
+export type SettleTx = SettlementTx & { messageId: Hex }
 
-function sentMessageId(receipt: TransactionReceipt, outbox: Address | undefined): Hex {
-  const [sent] = parseEventLogs({
-    abi: outboxAbi,
-    eventName: 'MessageSent',
-    logs: receipt.logs.filter((l) => !outbox || isAddressEqual(l.address, outbox)),
-  })
-  if (!sent) throw new IntentError(`tx ${receipt.transactionHash} sent no message to the origin`)
-  return sent.args.id
+function withMessageId(sent: SettlementTx): SettleTx {
+  const [messageId] = sent.messageIds
+  if (!messageId) throw new IntentError(`tx ${sent.tx} sent no message to the origin`)
+  return { ...sent, messageId }
 }
 
 export type FillIntentParameters = {
@@ -340,24 +276,22 @@ export async function fillIntent(
   account: Account,
 ): Promise<SettleTx> {
   const order = decodeOrder(originData)
-  const destination = chainById(manifest, order.data.destinationChainId)
-  const destinationSettler = settler(destination, 'DestinationSettler')
-  const clients = createChainClients(destination, account)
-  await ensureAllowance(
-    clients,
-    destination,
-    order.data.outputToken,
-    destinationSettler,
-    order.data.outputAmount,
-  )
+  const destination = settlementChain(chainById(manifest, order.data.destinationChainId), account)
+  const destinationSettler = contractOn(destination.entry, 'DestinationSettler')
+  await ensureAllowance(destination, {
+    token: order.data.outputToken,
+    spender: destinationSettler,
+    amount: order.data.outputAmount,
+    what: 'approving the DestinationSettler',
+  })
   const fillerData = repayTo ? encodeAbiParameters([{ type: 'address' }], [repayTo]) : '0x'
-  const filled = await send(clients, destination, 'fill', {
+  const filled = await submitContractWrite(destination, 'fill', {
     address: destinationSettler,
     abi: destinationSettlerAbi,
     functionName: 'fill',
     args: [orderId, originData, fillerData],
   })
-  return { ...filled, messageId: sentMessageId(filled.receipt, destination.contracts.Outbox as Address) }
+  return withMessageId(filled)
 }
 
 /** Closes an unfilled order after its fill deadline (anyone may), sending the origin its Refund. */
@@ -367,14 +301,14 @@ export async function refundIntent(
   account: Account,
 ): Promise<SettleTx> {
   const order = decodeOrder(originData)
-  const destination = chainById(manifest, order.data.destinationChainId)
-  const refunded = await send(createChainClients(destination, account), destination, 'refund', {
-    address: settler(destination, 'DestinationSettler'),
+  const destination = settlementChain(chainById(manifest, order.data.destinationChainId), account)
+  const refunded = await submitContractWrite(destination, 'refund', {
+    address: contractOn(destination.entry, 'DestinationSettler'),
     abi: destinationSettlerAbi,
     functionName: 'refund',
     args: [orderId, originData],
   })
-  return { ...refunded, messageId: sentMessageId(refunded.receipt, destination.contracts.Outbox as Address) }
+  return withMessageId(refunded)
 }
 
 export type IntentState = {
@@ -397,7 +331,7 @@ export async function readIntent(manifest: Manifest, originData: Hex): Promise<I
       args: [orderId],
     }),
     createReadClient(destination).readContract({
-      address: settler(destination, 'DestinationSettler'),
+      address: contractOn(destination, 'DestinationSettler'),
       abi: destinationSettlerAbi,
       functionName: 'recordOf',
       args: [orderId],

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { parseEventLogs, type TransactionReceipt } from 'viem'
 import { startTestDevnet, type TestChain, type TestDevnet, timeTravel } from '../../testing/devnet.js'
-import { balanceOf, deliverMessages, faucet, pushPrice, sentMessages } from '../../testing/margin.js'
+import { balanceOf, faucet, pushPrice } from '../../testing/margin.js'
+import { relayAll } from '../../testing/settlement.js'
 import { repoDeskAbi } from '../abi/RepoDesk.js'
-import { abortExpired, contractOn, readDeal, readLeg } from './dvp.js'
+import { abortExpired, readDeal, readLeg } from './dvp.js'
 import {
   escrowRepoLeg,
   proposeRepo,
   quoteRepo,
+  type RepoPhase,
   type RepoTerms,
   readRepo,
   repoDeal,
@@ -16,6 +18,7 @@ import {
   repoTerms,
   settleRepoStatus,
 } from './repo.js'
+import { contractOn } from './tx.js'
 
 /** The forge fixture's terms (contracts/test/settlement/RepoFixture.sol) and its expected amounts. */
 const COLLATERAL = 1_000n * 10n ** 18n
@@ -80,31 +83,24 @@ describe('RepoDesk repos across hub and bank', () => {
   })
 
   /** Delivers every message `receipt` sent from `source`; returns the delivery receipts. */
-  const relay = async (source: TestChain, receipt: TransactionReceipt) => {
-    const delivered: TransactionReceipt[] = []
-    for (const dest of [hub, bank]) {
-      const messages = sentMessages(source, receipt).filter(
-        (m) => m.message.destChainId === BigInt(dest.entry.chainId),
-      )
-      if (messages.length)
-        delivered.push((await deliverMessages(devnet, source.entry.name, dest.entry.name, messages)).receipt)
-    }
-    return delivered
+  const relay = (source: TestChain, receipt: TransactionReceipt) => relayAll(devnet, source, receipt)
+
+  /**
+   * Both parties escrow their legs of the repo's `phase` deal; the borrower's report is relayed, then
+   * the lender's (which decides the deal), then the decision, so both legs are paid.
+   */
+  const settlePhase = async (terms: RepoTerms, phase: RepoPhase) => {
+    const borrowerLeg = await escrowRepoLeg(chains(), { terms, phase, party: 'borrower', account: borrower })
+    const lenderLeg = await escrowRepoLeg(chains(), { terms, phase, party: 'lender', account: lender })
+    await relay(devnet.chain(borrowerLeg.chain), borrowerLeg.receipt)
+    const [decided] = await relay(devnet.chain(lenderLeg.chain), lenderLeg.receipt)
+    await relay(hub, decided!)
   }
 
   /** Proposes and settles the opening deal; the repo is Open and its closing deal open. */
   const openRepo = async (terms: RepoTerms) => {
     const proposed = await proposeRepo(hub, { terms, account: borrower })
-    const bills = await escrowRepoLeg(chains(), {
-      terms,
-      phase: 'opening',
-      party: 'borrower',
-      account: borrower,
-    })
-    const cash = await escrowRepoLeg(chains(), { terms, phase: 'opening', party: 'lender', account: lender })
-    await relay(bank, bills.receipt)
-    const [decided] = await relay(hub, cash.receipt)
-    await relay(hub, decided!)
+    await settlePhase(terms, 'opening')
     const opened = await settleRepoStatus(hub, { repoId: proposed.repoId })
     assert.equal(opened.state, 'Open')
     assert.equal((await readDeal(hub, proposed.closingDealId)).status, 'Open')
@@ -168,16 +164,7 @@ describe('RepoDesk repos across hub and bank', () => {
       lenderCash: start.lenderCash - EXPECTED_CASH,
     })
 
-    const repay = await escrowRepoLeg(chains(), {
-      terms,
-      phase: 'closing',
-      party: 'borrower',
-      account: borrower,
-    })
-    const bills = await escrowRepoLeg(chains(), { terms, phase: 'closing', party: 'lender', account: lender })
-    await relay(hub, repay.receipt)
-    const [decided] = await relay(bank, bills.receipt)
-    await relay(hub, decided!)
+    await settlePhase(terms, 'closing')
     const closed = await settleRepoStatus(hub, { repoId })
     assert.equal(closed.state, 'Closed')
     assert.equal(

@@ -6,18 +6,15 @@
 import { type Account, type Address, encodeAbiParameters, type Hex, keccak256, parseEventLogs } from 'viem'
 import { repoDeskAbi } from '../abi/RepoDesk.js'
 import type { ChainEntry } from '../manifest.js'
+import { dealIdOf, escrowLeg, type LegSpec } from './dvp.js'
 import {
   contractOn,
-  dealIdOf,
-  escrowLeg,
-  gasWithHeadroom,
-  type LegSpec,
   type SettlementChain,
   SettlementError,
   type SettlementReader,
   type SettlementTx,
-  submitWrite,
-} from './dvp.js'
+  submitContractWrite,
+} from './tx.js'
 
 export const WAD = 10n ** 18n
 export const YEAR = 365n * 24n * 3600n
@@ -84,23 +81,18 @@ export function quoteRepo(terms: RepoTerms): RepoQuote {
   return { cashAmount, interest, repurchaseAmount: cashAmount + interest }
 }
 
-export type RepoTermsParameters = {
+/** The agreed terms; the deployment gives the escrows, and the tokens by manifest name. */
+export type RepoTermsParameters = Omit<
+  RepoTerms,
+  'collateralChainId' | 'collateralEscrow' | 'collateralToken' | 'cashEscrow' | 'cashToken'
+> & {
   hub: ChainEntry
   /** The chain of the collateral (T-bill) leg. */
   collateralChain: ChainEntry
-  borrower: Address
-  lender: Address
   /** A manifest name on the collateral chain (default 'TBILL'). */
   collateralToken?: string
-  collateralAmount: bigint
   /** A manifest name on the hub (default 'USDC'). */
   cashToken?: string
-  price: bigint
-  haircut: bigint
-  rate: bigint
-  openDeadline: bigint
-  maturity: bigint
-  grace: bigint
 }
 
 /** Terms with the escrows and tokens of the deployment. */
@@ -237,18 +229,12 @@ export async function proposeRepo(
   hub: SettlementChain,
   { terms, account }: { terms: RepoTerms; account?: Account },
 ): Promise<ProposedRepo> {
-  const sent = await submitWrite(hub, 'proposing a repo', async () => {
-    const { request } = await hub.public.simulateContract({
-      address: contractOn(hub.entry, 'RepoDesk'),
-      abi: repoDeskAbi,
-      functionName: 'proposeRepo',
-      args: [terms],
-      account: account ?? hub.wallet.account,
-    })
-    return hub.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await hub.public.estimateContractGas(request)),
-    })
+  const sent = await submitContractWrite(hub, 'proposing a repo', {
+    address: contractOn(hub.entry, 'RepoDesk'),
+    abi: repoDeskAbi,
+    functionName: 'proposeRepo',
+    args: [terms],
+    account,
   })
   const [event] = parseEventLogs({ abi: repoDeskAbi, eventName: 'RepoProposed', logs: sent.receipt.logs })
   if (!event) throw new SettlementError(`proposal ${sent.tx} emitted no RepoProposed`)
@@ -261,18 +247,12 @@ export async function settleRepoStatus(
   hub: SettlementChain,
   { repoId, account }: { repoId: Hex; account?: Account },
 ): Promise<SettlementTx & { state: RepoState }> {
-  const sent = await submitWrite(hub, `advancing repo ${repoId}`, async () => {
-    const { request } = await hub.public.simulateContract({
-      address: contractOn(hub.entry, 'RepoDesk'),
-      abi: repoDeskAbi,
-      functionName: 'settleStatus',
-      args: [repoId],
-      account: account ?? hub.wallet.account,
-    })
-    return hub.wallet.writeContract({
-      ...request,
-      gas: gasWithHeadroom(await hub.public.estimateContractGas(request)),
-    })
+  const sent = await submitContractWrite(hub, `advancing repo ${repoId}`, {
+    address: contractOn(hub.entry, 'RepoDesk'),
+    abi: repoDeskAbi,
+    functionName: 'settleStatus',
+    args: [repoId],
+    account,
   })
   return { ...sent, state: (await readRepo(hub, repoId)).state }
 }
