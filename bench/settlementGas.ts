@@ -243,39 +243,20 @@ const total = (steps: GasStep[]) => steps.reduce((sum, s) => sum + s.gas, 0n)
 
 /** The benchmark table: every step, then the totals the issue asks for. */
 export function settlementGasRows({ dvp, htlc, intent }: SettlementGas): ResultRow[] {
-  const rows = (protocol: string, steps: GasStep[]): ResultRow[] =>
-    steps.map((s) => ({
-      system: 'Isthmus',
-      operation: `${protocol}: ${s.operation}`,
-      chain: s.chain,
-      value: Number(s.gas),
-      unit: 'gas',
-    }))
-  const fillAndRepay = intent.slice(1)
+  const row = (operation: string, chain: string, gas: bigint): ResultRow => ({
+    system: 'Isthmus',
+    operation,
+    chain,
+    value: Number(gas),
+    unit: 'gas',
+  })
+  const protocol = (name: string, steps: GasStep[], totalOf: string, counted = steps) => [
+    ...steps.map((s) => row(`${name}: ${s.operation}`, s.chain, s.gas)),
+    row(`${totalOf} (total)`, [...new Set(counted.map((s) => s.chain))].join(' + '), total(counted)),
+  ]
   return [
-    ...rows('DvP', dvp),
-    {
-      system: 'Isthmus',
-      operation: 'DvP settlement, both legs incl. messages (total)',
-      chain: 'hub + bank',
-      value: Number(total(dvp)),
-      unit: 'gas',
-    },
-    ...rows('HTLC', htlc),
-    {
-      system: 'Isthmus',
-      operation: 'HTLC swap, both legs (total)',
-      chain: 'hub + bank',
-      value: Number(total(htlc)),
-      unit: 'gas',
-    },
-    ...rows('intent', intent),
-    {
-      system: 'Isthmus',
-      operation: 'intent fill + repayment (total)',
-      chain: 'hub + base',
-      value: Number(total(fillAndRepay)),
-      unit: 'gas',
-    },
+    ...protocol('DvP', dvp, 'DvP settlement, both legs incl. messages'),
+    ...protocol('HTLC', htlc, 'HTLC swap, both legs'),
+    ...protocol('intent', intent, 'intent fill + repayment', intent.slice(1)),
   ]
 }
