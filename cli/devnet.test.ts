@@ -85,6 +85,19 @@ describe('isthmus devnet', () => {
     assert.ok(await waitUntilFree([relayerPort]), 'no service outlives it either')
   })
 
+  it('stops cleanly when its supervisor goes away (its stdin pipe closes)', async () => {
+    const port = await freePortRange(1)
+    const run = runCli(['devnet', '--chains', '1', '--no-services', '--port', String(port)])
+    runs.push(run)
+    await run.waitForLine(/^ready in /)
+    // What a test runner killed on its timeout leaves behind: the pipe to the devnet closes.
+    run.child.stdin?.end()
+    const exit = await run.exited
+    assert.equal(exit.code, 0, exit.stderr)
+    assert.match(exit.stdout, /stopping \(supervisor gone\)/)
+    assert.ok(await waitUntilFree([port]), 'no anvil outlives it')
+  })
+
   it('reports a port in use in one line and exits 1', async () => {
     const port = await freePortRange(1)
     const blocker = createServer().listen(port, '127.0.0.1')

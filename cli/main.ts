@@ -48,6 +48,10 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
     summary: 'proof of reserve of reserve-backed tokens and the hub gate (devnet: set reserves)',
     load: () => import('./commands/reserves.js'),
   },
+  intent: {
+    summary: 'open, show or refund an ERC-7683 intent (USDC across chains, filled by a solver)',
+    load: () => import('./commands/intent.js'),
+  },
   solver: {
     summary: 'run the solver (fills ERC-7683 intents, repaid from the escrow)',
     load: () => import('./commands/solver.js'),

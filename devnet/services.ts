@@ -78,9 +78,10 @@ export async function spawnService(
 }
 
 /**
- * The devnet's off-chain side: every validator of the manifest's committee, then the relayer
- * pointed at them, then the oracle nodes (prices and reserves), then the keeper and the intent
- * solver. Each URL is added to `manifest.services` as it comes up.
+ * The devnet's off-chain side: every validator of the manifest's committee, the relayer pointed at
+ * them, the oracle nodes (prices and reserves), the keeper and the intent solver. Only the relayer
+ * waits (for the validators' URLs); the rest start side by side, since each Node start-up costs a
+ * second or two of ready time. Each URL is added to `manifest.services` in that order.
  */
 export async function startMessagingServices(
   manifest: Manifest,
@@ -90,96 +91,59 @@ export async function startMessagingServices(
 ): Promise<ServiceProcess[]> {
   const logDir = join(dataDir, 'logs')
   const started: ServiceProcess[] = []
-  try {
-    // One process for the whole devnet committee: five Node start-ups would cost seconds of ready time.
-    const count = manifest.messaging?.validators.length ?? 0
-    const committee = await spawnService(
-      'validators',
-      [
-        'validator',
-        '--manifest',
-        resolve(manifestPath),
-        '--data',
-        dataDir,
-        '--index',
-        [...Array(count).keys()].join(','),
-      ],
+  const spawnTracked = async (name: string, args: string[], expected = 1) => {
+    const service = await spawnService(
+      name,
+      [...args, '--manifest', resolve(manifestPath), '--data', dataDir],
       logDir,
-      count,
+      expected,
     )
-    started.push(committee)
-    const validators = committee.urls.map((url, i) => ({ ...committee, name: `validator-${i}`, url }))
-    for (const v of validators) await onStarted(v)
-    const relayer = await spawnService(
-      'relayer',
-      [
-        'relayer',
-        '--manifest',
-        resolve(manifestPath),
-        '--data',
-        dataDir,
-        '--validators',
-        validators.map((v) => v.url).join(','),
-      ],
-      logDir,
-    )
-    started.push(relayer)
-    await onStarted(relayer)
-    const oracles = await startOracles(manifest, manifestPath, dataDir, logDir, started)
-    for (const o of oracles) await onStarted(o)
-    const services = [...validators, relayer, ...oracles]
-    // The keeper and the solver depend on nothing but the chains: they start side by side.
-    const agents = [
-      manifest.chains.some((c) => c.contracts.MarginEngine) && 'keeper',
-      manifest.chains.some((c) => c.contracts.OriginSettler) && 'solver',
-    ].filter((name): name is string => Boolean(name))
-    const spawned = await Promise.allSettled(
-      agents.map((name) =>
-        spawnService(name, [name, '--manifest', resolve(manifestPath), '--data', dataDir], logDir),
-      ),
-    )
-    for (const result of spawned) if (result.status === 'fulfilled') started.push(result.value)
-    const failed = spawned.find((r) => r.status === 'rejected')
-    if (failed) throw failed.reason
-    for (const result of spawned) {
-      const service = (result as PromiseFulfilledResult<ServiceProcess>).value
-      await onStarted(service)
-      services.push(service)
-    }
-    return services
-  } catch (error) {
-    await Promise.all(started.map((s) => s.stop()))
-    throw error
+    started.push(service)
+    return service
   }
-}
-
-/** The price oracle nodes, all in one process, when the hub has price feeds to push. */
-async function startOracles(
-  manifest: Manifest,
-  manifestPath: string,
-  dataDir: string,
-  logDir: string,
-  started: ServiceProcess[],
-): Promise<ServiceProcess[]> {
-  const count = manifest.oracles?.nodes.length ?? 0
+  // One process per kind of service (the committee, the oracle nodes): five Node start-ups would cost seconds.
+  const validatorCount = manifest.messaging?.validators.length ?? 0
+  const committee = spawnTracked(
+    'validators',
+    ['validator', '--index', indexes(validatorCount)],
+    validatorCount,
+  )
+  const relayer = committee.then((c) =>
+    spawnTracked('relayer', ['relayer', '--validators', c.urls.join(',')]),
+  )
+  const oracleCount = manifest.oracles?.nodes.length ?? 0
   const hasFeeds = manifest.chains.some((c) =>
     Object.keys(c.contracts).some((n) => n.startsWith('PriceFeed.')),
   )
-  if (!count || !hasFeeds) return []
-  const process = await spawnService(
-    'oracles',
-    [
-      'oracle',
-      '--manifest',
-      resolve(manifestPath),
-      '--data',
-      dataDir,
-      '--index',
-      [...Array(count).keys()].join(','),
-    ],
-    logDir,
-    count,
-  )
-  started.push(process)
-  return process.urls.map((url, i) => ({ ...process, name: `oracle-${i}`, url }))
+  const oracles =
+    oracleCount && hasFeeds
+      ? spawnTracked('oracles', ['oracle', '--index', indexes(oracleCount)], oracleCount)
+      : undefined
+  const agents = [
+    manifest.chains.some((c) => c.contracts.MarginEngine) && 'keeper',
+    manifest.chains.some((c) => c.contracts.OriginSettler) && 'solver',
+  ]
+    .filter((name): name is string => Boolean(name))
+    .map((name) => spawnTracked(name, [name]))
+  const all = await Promise.allSettled([committee, relayer, ...(oracles ? [oracles] : []), ...agents])
+  const failed = all.find((r) => r.status === 'rejected')
+  if (failed) {
+    await Promise.all(started.map((s) => s.stop()))
+    throw failed.reason
+  }
+  const [validators, relay, ...rest] = all.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value)
+  const services = [
+    ...perUrl(validators!, 'validator'),
+    relay!,
+    ...(oracles ? perUrl(rest.shift()!, 'oracle') : []),
+    ...rest,
+  ]
+  for (const service of services) await onStarted(service)
+  return services
 }
+
+const indexes = (count: number) => [...Array(count).keys()].join(',')
+
+/** A process hosting several services (validators, oracle nodes) as one entry per URL: `<name>-<i>`. */
+const perUrl = (process: ServiceProcess, name: string): ServiceProcess[] =>
+  process.urls.map((url, i) => ({ ...process, name: `${name}-${i}`, url }))

@@ -1,58 +1,18 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { freePortRange } from '../devnet/ports.js'
-import { type CliRun, runCli } from '../testing/cli.js'
-
-type Step = { step: string; chain?: string; tx?: string; gasUsed?: string; lhf?: number | null }
+import { describe, it } from 'node:test'
+import { runCli } from '../testing/cli.js'
+import { scenarioDevnet, stepFinder } from '../testing/scenario.js'
 
 /**
- * The settlement issue's "done when": `isthmus scenario repo|intent|reserve-breach` pass against the
- * devnet as `npm start` runs it — validators, relayer, oracle nodes, keeper and solver each a real
- * process — one after the other on the same devnet, as a user would run them.
+ * The settlement issue's "done when", for intents and reserves: `isthmus scenario intent` and
+ * `reserve-breach`, one after the other on the devnet `npm start` runs (the solver and the oracle
+ * nodes real processes). The repo scenario has its own devnet (scenarios/repo.test.ts).
  */
-describe('isthmus scenario repo, intent and reserve-breach on a full devnet', () => {
-  let devnet: CliRun
-  const manifest = join(mkdtempSync(join(tmpdir(), 'isthmus-settlement-')), 'devnet.json')
-
-  before(async () => {
-    devnet = runCli(['devnet', '--port', String(await freePortRange(4)), '--manifest', manifest])
-    await devnet.waitForLine(/^ready in /, 90_000)
-  })
-  after(() => devnet?.kill())
-
-  async function scenario(name: string): Promise<Step[]> {
-    const run = await runCli(['scenario', name, '--manifest', manifest, '--json', '--timeout', '90']).exited
-    assert.equal(run.code, 0, run.stderr)
-    const { passed, steps } = JSON.parse(run.stdout) as { passed: boolean; steps: Step[] }
-    assert.ok(passed)
-    for (const step of steps.filter((s) => s.tx)) {
-      assert.match(step.tx!, /^0x[0-9a-f]{64}$/)
-      assert.ok(Number(step.gasUsed) > 21_000, `${step.step}: gas ${step.gasUsed}`)
-    }
-    return steps
-  }
-
-  const finder = (steps: Step[]) => (pattern: RegExp) => {
-    const step = steps.find((s) => pattern.test(s.step))
-    assert.ok(step, `no step matching ${pattern}: ${steps.map((s) => s.step).join(' | ')}`)
-    return step
-  }
-
-  it('repo: opens by DvP, closes by an early repurchase, and a second repo defaults to the lender', async () => {
-    const find = finder(await scenario('repo'))
-    assert.equal(find(/escrow.*T-bill/i).chain, 'bank')
-    assert.equal(find(/escrow.*cash|escrow.*USDC/i).chain, 'hub')
-    find(/opened/i)
-    find(/closed/i)
-    find(/defaulted/i)
-    find(/NotAnInstitution/)
-  })
+describe('isthmus scenario intent and reserve-breach on a full devnet', () => {
+  const devnet = scenarioDevnet()
 
   it('intent: the solver fills on the hub and is repaid on base; an unfilled order is refunded', async () => {
-    const find = finder(await scenario('intent'))
+    const find = stepFinder(await devnet.scenario('intent'))
     assert.equal(find(/^open: 1000 USDC on base/).chain, 'base')
     assert.equal(find(/^fill by the solver/).chain, 'hub')
     assert.equal(find(/^solver repaid 1,000 USDC/).chain, 'base')
@@ -62,7 +22,7 @@ describe('isthmus scenario repo, intent and reserve-breach on a full devnet', ()
   })
 
   it('reserve-breach: minting stops and the hub drops the T-bill until reserves recover', async () => {
-    const find = finder(await scenario('reserve-breach'))
+    const find = stepFinder(await devnet.scenario('reserve-breach'))
     assert.equal(find(/^hub credits TBILL/).chain, 'hub')
     assert.equal(find(/breaker tripped/).chain, 'bank')
     find(/^faucet refused: .*ReserveBreakerActive/)
@@ -74,7 +34,7 @@ describe('isthmus scenario repo, intent and reserve-breach on a full devnet', ()
   })
 
   it('isthmus reserves shows the T-bill backed on bank and eligible on the hub afterwards', async () => {
-    const run = await runCli(['reserves', 'TBILL', '--manifest', manifest, '--json']).exited
+    const run = await runCli(['reserves', 'TBILL', '--manifest', devnet.manifest, '--json']).exited
     assert.equal(run.code, 0, run.stderr)
     const status = JSON.parse(run.stdout) as {
       chain: { name: string; breakerTripped: boolean }

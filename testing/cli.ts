@@ -13,7 +13,12 @@ export type CliRun = {
 
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
   const bin = join(options.cwd ?? process.cwd(), 'bin/isthmus')
-  const child = spawn(bin, args, { cwd: options.cwd, env: { ...process.env, ...options.env } })
+  // Supervised: a long-running command (a devnet, a service) ends when this process does, even
+  // when it dies without running its `after` hooks.
+  const child = spawn(bin, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ISTHMUS_SUPERVISED: '1', ...options.env },
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => {

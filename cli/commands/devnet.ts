@@ -96,18 +96,30 @@ function printChains(devnet: Devnet): void {
   }
 }
 
-/** Runs until SIGINT/SIGTERM (clean stop, exit 0) or until a chain dies (stop the rest, exit 1). */
+/**
+ * Runs until SIGINT/SIGTERM or, when supervised, until stdin closes (clean stop, exit 0), or until a
+ * chain dies (stop the rest, exit 1).
+ */
 function supervise(devnet: Devnet): Promise<void> {
   return new Promise((resolve, reject) => {
     let stopping = false
+    const supervised = process.env.ISTHMUS_SUPERVISED === '1'
     const stop = (reason: string, error?: Error) => {
       if (stopping) return
       stopping = true
+      // A stdin still read would keep the process alive after the devnet stopped.
+      if (supervised) process.stdin.destroy()
       console.log(`stopping (${reason})`)
       devnet.stop().then(() => (error ? reject(error) : resolve()), reject)
     }
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
+    // Under a supervisor (a test, a script): stop when its pipe closes, so a supervisor that dies
+    // (a test killed on its timeout) never leaves a devnet running behind it.
+    if (supervised) {
+      process.stdin.on('end', () => stop('supervisor gone'))
+      process.stdin.resume()
+    }
     for (const { spec, anvil } of devnet.chains) {
       anvil.exited.then((code) =>
         stop(`chain ${spec.name} exited`, new Error(`chain ${spec.name} exited with code ${code}`)),

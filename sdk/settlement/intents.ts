@@ -9,6 +9,7 @@ import {
   decodeAbiParameters,
   encodeAbiParameters,
   encodeFunctionData,
+  getAbiItem,
   getAddress,
   type Hash,
   type Hex,
@@ -193,6 +194,31 @@ export function parseOpenEvents(logs: readonly Log[]): OpenedIntent[] {
       logIndex: log.logIndex,
     }
   })
+}
+
+const openEvent = getAbiItem({ abi: originSettlerAbi, name: 'Open' })
+
+/**
+ * An order by id: its `Open` event, looked up by the indexed id in the OriginSettler of every chain
+ * of the manifest (from each chain's deploy block), decoded and checked as {@link parseOpenEvents} does.
+ */
+export async function findIntent(manifest: Manifest, orderId: Hex): Promise<OpenedIntent> {
+  const found = await Promise.all(
+    manifest.chains
+      .filter((chain) => chain.contracts.OriginSettler)
+      .map(async (chain) => {
+        const logs = await createReadClient(chain).getLogs({
+          address: contractOn(chain, 'OriginSettler'),
+          event: openEvent,
+          args: { orderId },
+          fromBlock: BigInt(chain.deployBlock ?? 0),
+        })
+        return parseOpenEvents(logs)
+      }),
+  )
+  const [opened] = found.flat()
+  if (!opened) throw new IntentError(`no order ${orderId} on any chain of the manifest`)
+  return opened
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ export class Solver {
   }
 
   private pollOf(chain: SolverChain): number {
-    return this.pollMs || Math.min(100, pollingIntervalMs(chain.entry))
+    return this.pollMs || pollingIntervalMs(chain.entry)
   }
 
   private async fees(chain: SolverChain): Promise<Fees> {
