@@ -5,22 +5,14 @@
  * (open on base, fill on the hub, repayment on base). Every figure is a receipt's gasUsed; token
  * approvals are made beforehand and not counted (a desk approves once).
  */
-import {
-  type Address,
-  erc20Abi,
-  type Hex,
-  keccak256,
-  maxUint256,
-  parseEventLogs,
-  parseUnits,
-  sha256,
-} from 'viem'
+import { type Address, type Hex, keccak256, parseEventLogs, parseUnits, sha256 } from 'viem'
 import { htlcEscrowAbi } from '../sdk/abi/HtlcEscrow.js'
 import { escrowLeg, legOn, openDeal } from '../sdk/settlement/dvp.js'
 import { fillIntent, openIntent } from '../sdk/settlement/intents.js'
 import { settlementChain } from '../sdk/settlement/tx.js'
 import type { TestChain, TestDevnet } from '../testing/devnet.js'
 import {
+  approveMax,
   balanceOf,
   contractAddress,
   deliverMessages,
@@ -51,20 +43,20 @@ const step = (operation: string, chain: TestChain, gas: bigint): GasStep => ({
   gas,
 })
 
-async function approve(
-  chain: TestChain,
-  account: TestChain['accounts'][number],
-  token: Address,
-  spender: Address,
-) {
-  const hash = await chain.wallet.writeContract({
-    account,
-    address: token,
-    abi: erc20Abi,
-    functionName: 'approve',
-    args: [spender, maxUint256],
-  })
-  await mined(chain, hash, 'approval')
+/**
+ * The two sides of a T-bill / cash swap: the borrower (an institution) with T-bills on bank, the
+ * lender with USDC on the hub, each having approved `escrow` on its chain.
+ */
+async function swapParties(devnet: TestDevnet, borrowerIndex: number, lenderIndex: number, escrow: string) {
+  const hub = devnet.chain('hub')
+  const bank = devnet.chain('bank')
+  const borrower = bank.accounts[borrowerIndex]!
+  const lender = hub.accounts[lenderIndex]!
+  await faucet(bank, 'TBILL', borrower.address, BILLS)
+  await faucet(hub, 'USDC', lender.address, CASH)
+  await approveMax(bank, borrower, 'TBILL', contractAddress(bank, escrow))
+  await approveMax(hub, lender, 'USDC', contractAddress(hub, escrow))
+  return { hub, bank, borrower, lender }
 }
 
 /**
@@ -77,14 +69,12 @@ async function measureDvp(
   borrowerIndex: number,
   lenderIndex: number,
 ): Promise<GasStep[]> {
-  const hub = devnet.chain('hub')
-  const bank = devnet.chain('bank')
-  const borrower = bank.accounts[borrowerIndex]!
-  const lender = hub.accounts[lenderIndex]!
-  await faucet(bank, 'TBILL', borrower.address, BILLS)
-  await faucet(hub, 'USDC', lender.address, CASH)
-  await approve(bank, borrower, contractAddress(bank, 'TBILL'), contractAddress(bank, 'SettlementEscrow'))
-  await approve(hub, lender, contractAddress(hub, 'USDC'), contractAddress(hub, 'SettlementEscrow'))
+  const { hub, bank, borrower, lender } = await swapParties(
+    devnet,
+    borrowerIndex,
+    lenderIndex,
+    'SettlementEscrow',
+  )
 
   const legA = legOn(bank.entry, {
     token: 'TBILL',
@@ -136,14 +126,7 @@ async function measureHtlc(
   borrowerIndex: number,
   lenderIndex: number,
 ): Promise<GasStep[]> {
-  const hub = devnet.chain('hub')
-  const bank = devnet.chain('bank')
-  const borrower = bank.accounts[borrowerIndex]!
-  const lender = hub.accounts[lenderIndex]!
-  await faucet(bank, 'TBILL', borrower.address, BILLS)
-  await faucet(hub, 'USDC', lender.address, CASH)
-  await approve(bank, borrower, contractAddress(bank, 'TBILL'), contractAddress(bank, 'HtlcEscrow'))
-  await approve(hub, lender, contractAddress(hub, 'USDC'), contractAddress(hub, 'HtlcEscrow'))
+  const { hub, bank, borrower, lender } = await swapParties(devnet, borrowerIndex, lenderIndex, 'HtlcEscrow')
   const preimage = keccak256('0x1234')
   const hashlock = sha256(preimage)
   const now = (await hub.public.getBlock()).timestamp
@@ -198,8 +181,8 @@ async function measureIntent(devnet: TestDevnet, userIndex: number, solverIndex:
   const solver = hub.accounts[solverIndex]!
   await faucet(base, 'USDC', user.address, INTENT_IN)
   await faucet(hub, 'USDC', solver.address, INTENT_OUT)
-  await approve(base, user, contractAddress(base, 'USDC'), contractAddress(base, 'OriginSettler'))
-  await approve(hub, solver, contractAddress(hub, 'USDC'), contractAddress(hub, 'DestinationSettler'))
+  await approveMax(base, user, 'USDC', contractAddress(base, 'OriginSettler'))
+  await approveMax(hub, solver, 'USDC', contractAddress(hub, 'DestinationSettler'))
   const now = (await hub.public.getBlock()).timestamp
   const opened = await openIntent(
     devnet.manifest,
